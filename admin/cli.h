@@ -1,0 +1,14 @@
+/* Subcommands of the leakgate command. */
+#ifndef LG_CLI_H
+#define LG_CLI_H
+
+#include "lg.h"
+
+/* Each returns the process exit status. */
+int cmd_scan(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+/* Print every entry of d on stderr, one line each, after a headline. */
+void cli_print_diag(const char *headline, const struct lg_diag *d);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * leakgate scan: files, directories (recursively, without .git) and
+ * standard input. Files are read in blocks and streamed through the
+ * scanner, so memory does not grow with file size.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "report.h"
+#include "scanner.h"
+
+#define READ_BLOCK (256u << 10)
+#define MAX_DEPTH 256 /* directory nesting; deeper trees are reported, not followed */
+#define MAX_PACKS 64
+
+struct scan_ctx {
+	struct lg_scanner *scanner;
+	struct report *report;
+	char *block;
+	int binary;
+	uint64_t max_size; /* 0: no limit */
+};
+
+static int on_finding(const struct lg_finding *f, void *ctx)
+{
+	report_finding(ctx, f);
+	return 0;
+}
+
+static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *rule_path)
+{
+	uint64_t total = 0;
+	int started = 0, err = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, c->block, READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "read failed: %s", strerror(errno));
+			report_error(c->report, path, msg);
+			if (started)
+				lg_scan_end(c->scanner);
+			return;
+		}
+		if (n == 0)
+			break;
+		if (!started) {
+			if (!c->binary && lg_looks_binary(c->block, (size_t)n)) {
+				report_skipped(c->report, path, "binary file (use --binary to scan it)");
+				return;
+			}
+			lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
+			started = 1;
+		}
+		lg_scan_feed(c->scanner, c->block, (size_t)n);
+		total += (uint64_t)n;
+		if (c->max_size && total > c->max_size) {
+			report_skipped(c->report, path, "larger than --max-size; scanned the start only");
+			break;
+		}
+	}
+	if (!started) /* empty: path rules still apply */
+		lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
+	err = lg_scan_end(c->scanner);
+	if (err)
+		report_error(c->report, path, "a rule's pattern hit the matcher's limits; results may be incomplete");
+	report_scanned(c->report, total);
+}
+
+static void scan_file(struct scan_ctx *c, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	char msg[256];
+
+	if (fd < 0) {
+		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		report_error(c->report, path, msg);
+		return;
+	}
+	/* O_NONBLOCK only guards the open of a FIFO; read normally after. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	scan_fd(c, fd, path, path[0] == '.' && path[1] == '/' ? path + 2 : path);
+	close(fd);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	char msg[256];
+
+	if (depth > MAX_DEPTH) {
+		report_error(c->report, dir, "directories nested too deeply; not followed");
+		return;
+	}
+	d = opendir(dir);
+	if (!d) {
+		snprintf(msg, sizeof(msg), "cannot open directory: %s", strerror(errno));
+		report_error(c->report, dir, msg);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
+			continue;
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			if (!v)
+				break;
+			names = v;
+		}
+		if (asprintf(&names[n], "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+			     de->d_name) < 0)
+			break;
+		n++;
+	}
+	closedir(d);
+	/* Sorted, so that reports are the same from one run to the next. */
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (lstat(names[i], &st) < 0) {
+			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
+			report_error(c->report, names[i], msg);
+		} else if (S_ISDIR(st.st_mode)) {
+			scan_dir(c, names[i], depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			scan_file(c, names[i]);
+		}
+		/* Symbolic links, sockets and devices inside a tree are not followed. */
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void scan_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: leakgate scan [options] PATH... | -\n"
+		"\n"
+		"Finds secrets in files, directories (recursively, skipping .git) and\n"
+		"standard input ('-').\n"
+		"\n"
+		"  --format text|json|sarif   output format (default text)\n"
+		"  --rules PATH               add a rule pack file or directory (repeatable)\n"
+		"  --no-builtin               do not use the built-in rules\n"
+		"  --disable ID               turn off a rule (repeatable)\n"
+		"  --binary                   scan binary files too\n"
+		"  --max-size BYTES           scan at most this much of each file\n"
+		"  --output FILE              write the report to FILE\n"
+		"  --cache-dir DIR            compiled-rules cache (default ~/.cache/leakgate)\n"
+		"\n"
+		"Exit status: 0 nothing found, 1 secrets found, 2 error.\n");
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, 0, 'f'}, {"rules", required_argument, 0, 'r'},
+		{"no-builtin", no_argument, 0, 'B'},  {"disable", required_argument, 0, 'd'},
+		{"binary", no_argument, 0, 'b'},      {"max-size", required_argument, 0, 'm'},
+		{"output", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 'c'},
+		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+	};
+	const char *packs[MAX_PACKS], *disabled[MAX_PACKS];
+	struct lg_load_opts lo;
+	struct lg_ruleset *rs = NULL;
+	struct lg_key key;
+	struct scan_ctx c;
+	struct lg_diag d;
+	enum report_format fmt = REPORT_TEXT;
+	const char *outpath = NULL;
+	char *keypath = NULL, *end;
+	FILE *out = stdout;
+	int opt, status = 2;
+
+	memset(&lo, 0, sizeof(lo));
+	memset(&c, 0, sizeof(c));
+	lg_diag_init(&d);
+	lo.packs = packs;
+	lo.disabled = disabled;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:r:o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = REPORT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = REPORT_JSON;
+			else if (!strcmp(optarg, "sarif"))
+				fmt = REPORT_SARIF;
+			else {
+				fprintf(stderr, "leakgate scan: unknown format '%s' (text, json, sarif)\n", optarg);
+				goto out;
+			}
+			break;
+		case 'r':
+			if (lo.npacks == MAX_PACKS) {
+				fprintf(stderr, "leakgate scan: too many --rules (at most %d)\n", MAX_PACKS);
+				goto out;
+			}
+			packs[lo.npacks++] = optarg;
+			break;
+		case 'd':
+			if (lo.ndisabled == MAX_PACKS) {
+				fprintf(stderr, "leakgate scan: too many --disable (at most %d)\n", MAX_PACKS);
+				goto out;
+			}
+			disabled[lo.ndisabled++] = optarg;
+			break;
+		case 'B': lo.no_builtin = 1; break;
+		case 'b': c.binary = 1; break;
+		case 'c': lo.cache_dir = optarg; break;
+		case 'o': outpath = optarg; break;
+		case 'm':
+			errno = 0;
+			c.max_size = strtoull(optarg, &end, 10);
+			if (errno || *end || !c.max_size) {
+				fprintf(stderr, "leakgate scan: --max-size needs a positive number of bytes\n");
+				goto out;
+			}
+			break;
+		case 'h': scan_usage(stdout); status = 0; goto out;
+		default: scan_usage(stderr); goto out;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "leakgate scan: nothing to scan: give files, directories, or '-' for standard input\n");
+		scan_usage(stderr);
+		goto out;
+	}
+	if (lg_ruleset_load(&rs, &lo, NULL, &d)) {
+		cli_print_diag("cannot load the rules:", &d);
+		goto out;
+	}
+	keypath = lg_key_default_path();
+	if (!keypath || lg_key_load(&key, keypath, 1)) {
+		fprintf(stderr, "leakgate scan: warning: cannot use the fingerprint key %s; "
+				"fingerprints of this run are not stable\n", keypath ? keypath : "(no HOME)");
+		if (lg_key_random(&key)) {
+			fprintf(stderr, "leakgate scan: no random source for a key\n");
+			goto out;
+		}
+	}
+	c.report = report_new(fmt, rs);
+	c.block = malloc(READ_BLOCK);
+	if (!c.report || !c.block || lg_scanner_new(&c.scanner, rs, &key)) {
+		fprintf(stderr, "leakgate scan: out of memory\n");
+		goto out;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct stat st;
+		if (!strcmp(argv[i], "-")) {
+			scan_fd(&c, 0, "-", NULL);
+		} else if (stat(argv[i], &st) < 0) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
+			report_error(c.report, argv[i], msg);
+		} else if (S_ISDIR(st.st_mode)) {
+			scan_dir(&c, argv[i], 0);
+		} else {
+			scan_file(&c, argv[i]);
+		}
+	}
+	if (outpath && !(out = fopen(outpath, "w"))) {
+		fprintf(stderr, "leakgate scan: cannot write %s: %s\n", outpath, strerror(errno));
+		out = stdout;
+		goto out;
+	}
+	if (report_write(c.report, out)) {
+		fprintf(stderr, "leakgate scan: writing the report failed\n");
+		goto out;
+	}
+	if (report_errors(c.report)) {
+		if (fmt == REPORT_TEXT || out != stdout)
+			fprintf(stderr, "leakgate scan: some paths could not be scanned (see the report)\n");
+		status = 2;
+	} else {
+		status = report_count(c.report) ? 1 : 0;
+	}
+out:
+	if (out != stdout && fclose(out) != 0 && status != 2) {
+		fprintf(stderr, "leakgate scan: writing %s failed\n", outpath);
+		status = 2;
+	}
+	lg_scanner_free(c.scanner);
+	report_free(c.report);
+	free(c.block);
+	free(keypath);
+	lg_ruleset_free(rs);
+	lg_diag_release(&d);
+	return status;
+}

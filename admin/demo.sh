@@ -1,0 +1,47 @@
+#!/bin/sh
+# The main job on an embedded default: build a small sample tree with a few
+# (fake, randomly made) credentials among ordinary code, and scan it.
+# Usage: sh admin/demo.sh [BUILD_DIR]
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+leakgate="$build/admin/leakgate"
+work=$(mktemp -d "${TMPDIR:-/tmp}/leakgate-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+mkdir -p "$work/tree/src" "$work/tree/config" "$work/tree/docs"
+cat > "$work/tree/src/app.py" <<'PY'
+import os
+
+def connect():
+    # Read credentials from the environment, never from the code.
+    password = os.environ["DB_PASSWORD"]
+    token = get_token()
+    return open_db(user="app", password=password, token=token)
+PY
+cat > "$work/tree/config/settings.py" <<'PY'
+AWS_ACCESS_KEY_ID = "AKIAZ7TQ3MWXR5LPKD2N"
+AWS_SECRET_ACCESS_KEY = "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"
+DATABASE_URL = "postgres://app:Wq7t9ZpL2mXv@db.internal:5432/app"
+PY
+cat > "$work/tree/docs/notes.md" <<'MD'
+Deploy notes. The CI token for the release job is
+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 (rotate monthly).
+The AWS documentation uses AKIAIOSFODNN7EXAMPLE as its sample key: not a secret.
+MD
+cat > "$work/tree/.env" <<'ENV'
+STRIPE_SECRET_KEY=sk_live_51Hq8ZkLmP3xW7rT2vB9nC4dF6gJ0sK5yE1aU8iO3pQ7wR2tY
+ENV
+
+echo "== leakgate demo: scanning a sample tree with the built-in rules"
+echo "== $leakgate scan $work/tree"
+status=0
+(cd "$work" && "$leakgate" scan tree) || status=$?
+echo "== exit status $status (0 nothing found, 1 secrets found, 2 error)"
+if [ "$status" != 1 ]; then
+	echo "demo: expected the planted secrets to be found" >&2
+	exit 1
+fi
+echo "== the same as JSON (first finding):"
+(cd "$work" && "$leakgate" scan --format json tree) | sed -n '1,/^    }/p' || true

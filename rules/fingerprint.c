@@ -1,0 +1,171 @@
+/*
+ * Keyed fingerprints (GnuTLS HMAC-SHA256), the key file that makes them
+ * stable on one server, and redaction of previews.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "fingerprint.h"
+#include "lg.h"
+
+static const char hexdig[] = "0123456789abcdef";
+
+int lg_key_random(struct lg_key *key)
+{
+	return gnutls_rnd(GNUTLS_RND_KEY, key->k, sizeof(key->k)) < 0 ? LG_ERROR : LG_OK;
+}
+
+static int unhex(const char *s, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *a = strchr(hexdig, s[2 * i]), *b = a ? strchr(hexdig, s[2 * i + 1]) : NULL;
+		if (!a || !b || !s[2 * i] || !s[2 * i + 1])
+			return -1;
+		out[i] = (unsigned char)(((a - hexdig) << 4) | (b - hexdig));
+	}
+	return 0;
+}
+
+/* mkdir -p for the directory part of path. */
+static void make_parent(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return;
+	for (char *s = p + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(p, 0700);
+			*s = '/';
+		}
+	}
+	free(p);
+}
+
+int lg_key_load(struct lg_key *key, const char *path, int create)
+{
+	char buf[2 * LG_KEY_BYTES + 2];
+	char *tmp = NULL;
+	ssize_t n;
+	int fd, err = LG_ERROR;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (n >= 2 * LG_KEY_BYTES && unhex(buf, key->k, LG_KEY_BYTES) == 0)
+			return LG_OK;
+		return LG_EINVALID;
+	}
+	if (errno != ENOENT || !create)
+		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
+	if (lg_key_random(key))
+		return LG_ERROR;
+	for (size_t i = 0; i < LG_KEY_BYTES; i++) {
+		buf[2 * i] = hexdig[key->k[i] >> 4];
+		buf[2 * i + 1] = hexdig[key->k[i] & 15];
+	}
+	buf[2 * LG_KEY_BYTES] = '\n';
+	make_parent(path);
+	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+		return LG_ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write(fd, buf, 2 * LG_KEY_BYTES + 1) != 2 * LG_KEY_BYTES + 1 || fsync(fd) < 0) {
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	/* link() fails if another process created the key first: use theirs. */
+	if (link(tmp, path) < 0) {
+		unlink(tmp);
+		free(tmp);
+		return errno == EEXIST ? lg_key_load(key, path, 0) : LG_EIO;
+	}
+	unlink(tmp);
+	err = LG_OK;
+out:
+	free(tmp);
+	return err;
+}
+
+char *lg_key_default_path(void)
+{
+	const char *e = getenv("LEAKGATE_KEY_FILE"), *home;
+	char *p = NULL;
+
+	if (e && *e)
+		return strdup(e);
+	e = getenv("XDG_DATA_HOME");
+	if (e && *e) {
+		if (asprintf(&p, "%s/leakgate/fingerprint.key", e) < 0)
+			return NULL;
+		return p;
+	}
+	home = getenv("HOME");
+	if (!home || !*home)
+		return NULL;
+	if (asprintf(&p, "%s/.local/share/leakgate/fingerprint.key", home) < 0)
+		return NULL;
+	return p;
+}
+
+void lg_fingerprint(const struct lg_key *key, const char *rule_id, const char *secret,
+		    size_t len, char *out)
+{
+	gnutls_hmac_hd_t h;
+	unsigned char mac[32];
+
+	memset(mac, 0, sizeof(mac));
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, key->k, sizeof(key->k)) == 0) {
+		gnutls_hmac(h, rule_id, strlen(rule_id) + 1);
+		gnutls_hmac(h, secret, len);
+		gnutls_hmac_deinit(h, mac);
+	}
+	for (size_t i = 0; i < LG_FP_HEX / 2; i++) {
+		out[2 * i] = hexdig[mac[i] >> 4];
+		out[2 * i + 1] = hexdig[mac[i] & 15];
+	}
+	out[LG_FP_HEX] = '\0';
+}
+
+void lg_redact(const char *secret, size_t len, char *out)
+{
+	/*
+	 * Show a recognisable head (the token prefix, usually) and a short
+	 * tail, never more than a quarter of the value, and never any of a
+	 * secret shorter than 8 bytes. Non-printable bytes become '?'.
+	 */
+	size_t head = len >= 8 ? (len / 4 < 6 ? len / 4 : 6) : 0;
+	size_t tail = len >= 16 ? 2 : 0, stars, o = 0;
+
+	if (head + tail > len / 4 + 1)
+		tail = 0;
+	stars = len - head - tail;
+	if (stars > 12)
+		stars = 12;
+	for (size_t i = 0; i < head; i++) {
+		unsigned char c = (unsigned char)secret[i];
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	for (size_t i = 0; i < stars; i++)
+		out[o++] = '*';
+	for (size_t i = len - tail; i < len; i++) {
+		unsigned char c = (unsigned char)secret[i];
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[o] = '\0';
+}

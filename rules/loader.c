@@ -1,0 +1,105 @@
+/*
+ * Rule-set loading as every program does it, so that the CLI, the hook and
+ * the daemon agree on what "the rules" are and share one compiled cache.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "loader.h"
+
+int lg_mkdir_p(const char *dir, unsigned mode)
+{
+	char *p = strdup(dir);
+	int err = LG_OK;
+
+	if (!p)
+		return LG_ENOMEM;
+	for (char *s = p + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				err = LG_EIO;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return err;
+}
+
+char *lg_cache_dir_default(void)
+{
+	const char *e = getenv("LEAKGATE_CACHE_DIR");
+	char *p = NULL;
+
+	if (e && *e)
+		return strdup(e);
+	e = getenv("XDG_CACHE_HOME");
+	if (e && *e)
+		return asprintf(&p, "%s/leakgate", e) < 0 ? NULL : p;
+	e = getenv("HOME");
+	if (e && *e)
+		return asprintf(&p, "%s/.cache/leakgate", e) < 0 ? NULL : p;
+	return NULL;
+}
+
+int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *from_cache,
+		    struct lg_diag *d)
+{
+	struct lg_ruleset *rs = NULL;
+	char *cache = NULL;
+	int err;
+
+	*out = NULL;
+	err = lg_ruleset_new(&rs);
+	if (err)
+		return err;
+	if (!o->no_builtin && (err = lg_ruleset_add_builtin(rs, d)))
+		goto fail;
+	for (size_t i = 0; i < o->npacks; i++) {
+		int e = lg_ruleset_add_path(rs, o->packs[i], d);
+		if (e && !err)
+			err = e;
+	}
+	if (err)
+		goto fail;
+	if (lg_ruleset_count(rs) == 0) {
+		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with");
+		err = LG_EINVALID;
+		goto fail;
+	}
+	for (size_t i = 0; i < o->ndisabled; i++) {
+		if (lg_ruleset_disable(rs, o->disabled[i])) {
+			lg_diag_add(d, NULL, o->disabled[i], NULL, "cannot disable: no rule has this id");
+			err = LG_ENOTFOUND;
+			goto fail;
+		}
+	}
+	if (!o->cache_dir)
+		cache = lg_cache_dir_default();
+	else if (o->cache_dir[0])
+		cache = strdup(o->cache_dir);
+	if (cache && lg_mkdir_p(cache, 0755)) {
+		free(cache);
+		cache = NULL;
+	}
+	err = lg_ruleset_compile(rs, cache, from_cache, d);
+	if (err)
+		goto fail;
+	free(cache);
+	*out = rs;
+	return LG_OK;
+fail:
+	free(cache);
+	lg_ruleset_free(rs);
+	return err;
+}

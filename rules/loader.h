@@ -1,0 +1,37 @@
+/*
+ * The usual way a program gets its rule set: built-in packs, extra packs,
+ * disabled rules, compiled through the on-disk cache.
+ */
+#ifndef LG_LOADER_H
+#define LG_LOADER_H
+
+#include <stddef.h>
+
+#include "ruleset.h"
+
+struct lg_load_opts {
+	const char *const *packs; /* extra pack files or directories */
+	size_t npacks;
+	int no_builtin;            /* leave out the built-in packs */
+	const char *const *disabled; /* rule ids to turn off */
+	size_t ndisabled;
+	const char *cache_dir;     /* NULL: lg_cache_dir_default(); "": no cache */
+};
+
+/*
+ * Load and compile. On failure *out is NULL and d holds every problem.
+ * The caller frees the rule set with lg_ruleset_free().
+ */
+int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *from_cache,
+		    struct lg_diag *d);
+
+/*
+ * $LEAKGATE_CACHE_DIR, else $XDG_CACHE_HOME/leakgate, else
+ * ~/.cache/leakgate; NULL when none can be named. Caller frees.
+ */
+char *lg_cache_dir_default(void);
+
+/* mkdir -p; 0 or LG_EIO. */
+int lg_mkdir_p(const char *dir, unsigned mode);
+
+#endif

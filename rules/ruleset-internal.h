@@ -1,0 +1,63 @@
+/*
+ * The rule and rule-set bodies, shared by ruleset.c and scanner.c only.
+ */
+#ifndef LG_RULESET_INTERNAL_H
+#define LG_RULESET_INTERNAL_H
+
+#include <pthread.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <jansson.h>
+#include <pcre2.h>
+
+#include "ruleset.h"
+
+enum lg_validator { LG_VALIDATOR_NONE, LG_VALIDATOR_GITHUB_CRC32 };
+
+struct lg_example {
+	char *path; /* may be NULL */
+	char *text;
+	size_t len;
+};
+
+struct lg_rule {
+	char *id, *name, *description, *remediation, *pack;
+	char *pattern;      /* content pattern, or NULL */
+	char *path_pattern; /* path pattern, or NULL */
+	enum lg_severity severity;
+	unsigned secret_group;
+	int caseless;
+	double min_entropy;
+	enum lg_validator validator;
+	int placeholder_check;
+	int enabled;
+	size_t index;
+	char *canonical; /* compact, key-sorted JSON of the rule: the hash input */
+	struct lg_example *pos, *neg;
+	size_t npos, nneg;
+
+	/*
+	 * PCRE2 form of the content pattern, compiled and JIT-compiled on the
+	 * first candidate so that a push with no candidates pays nothing.
+	 * Guarded by the rule set's lock until code_ready is set.
+	 */
+	pcre2_code *code;
+	int code_ready;
+	int code_failed;
+};
+
+struct lg_ruleset {
+	struct lg_rule **rules;
+	size_t n, cap;
+	hs_database_t *content_db; /* NULL when no enabled rule has a pattern */
+	hs_database_t *path_db;    /* NULL when no enabled rule has a path */
+	int compiled;
+	char hash[65];
+	pthread_mutex_t lock;
+};
+
+/* Compile (once) the PCRE2 form of rule r; 0 or LG_EINVALID. Thread-safe. */
+int lg_rule_prepare_code(struct lg_ruleset *rs, struct lg_rule *r);
+
+#endif

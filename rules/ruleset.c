@@ -1,0 +1,1043 @@
+/*
+ * Rule packs: loading and validating JSON packs, and compiling the rule set
+ * into Hyperscan databases.
+ *
+ * Hyperscan runs without start-of-match (SOM costs 35 times the throughput
+ * on these patterns, see DESIGN.md): it only says "rule r matched, ending
+ * at offset e". The scanner then confirms with PCRE2 on a bounded window
+ * and extracts the secret group. Compiling a few hundred rules takes most
+ * of a second, so the serialized databases are cached under a hash of
+ * everything that decides matching; loading them back takes microseconds.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <zlib.h>
+
+#include "builtin-packs.h"
+#include "ruleset-internal.h"
+
+/* A serialized database larger than this is not ours. */
+#define LG_CACHE_MAX_BYTES (256u << 20)
+#define LG_CACHE_MAGIC "LGHSDB02"
+#define LG_CACHE_HDR 96 /* magic, rule-set hash, two lengths, CRC32 of the payload */
+
+int lg_ruleset_new(struct lg_ruleset **out)
+{
+	struct lg_ruleset *rs = calloc(1, sizeof(*rs));
+
+	*out = NULL;
+	if (!rs)
+		return LG_ENOMEM;
+	pthread_mutex_init(&rs->lock, NULL);
+	*out = rs;
+	return LG_OK;
+}
+
+static void example_list_free(struct lg_example *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+static void rule_free(struct lg_rule *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->name);
+	free(r->description);
+	free(r->remediation);
+	free(r->pack);
+	free(r->pattern);
+	free(r->path_pattern);
+	free(r->canonical);
+	example_list_free(r->pos, r->npos);
+	example_list_free(r->neg, r->nneg);
+	pcre2_code_free(r->code);
+	free(r);
+}
+
+void lg_ruleset_free(struct lg_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->n; i++)
+		rule_free(rs->rules[i]);
+	free(rs->rules);
+	hs_free_database(rs->content_db);
+	hs_free_database(rs->path_db);
+	pthread_mutex_destroy(&rs->lock);
+	free(rs);
+}
+
+/* ---- validation of one pack ---- */
+
+static int valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 2 || n > 64 || !(s[0] >= 'a' && s[0] <= 'z'))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *const rule_fields[] = {
+	"id", "name", "description", "severity", "pattern", "secret_group",
+	"case_insensitive", "path", "min_entropy", "validator", "placeholder_check",
+	"remediation", "tags", "examples", "negative_examples", NULL,
+};
+
+static int known_field(const char *key)
+{
+	for (size_t i = 0; rule_fields[i]; i++)
+		if (strcmp(rule_fields[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A required or optional string field. Returns a copy (caller frees), NULL
+ * when absent; *bad is set when the field is present but wrong.
+ */
+static char *get_string(json_t *obj, const char *key, int required, size_t max,
+			const char *file, const char *id, struct lg_diag *d, int *bad)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s;
+
+	if (!v) {
+		if (required) {
+			lg_diag_add(d, file, id, key, "missing (required)");
+			*bad = 1;
+		}
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		lg_diag_add(d, file, id, key, "must be a string");
+		*bad = 1;
+		return NULL;
+	}
+	s = json_string_value(v);
+	if (json_string_length(v) != strlen(s)) {
+		lg_diag_add(d, file, id, key, "contains a NUL character");
+		*bad = 1;
+		return NULL;
+	}
+	if (required && s[0] == '\0') {
+		lg_diag_add(d, file, id, key, "must not be empty");
+		*bad = 1;
+		return NULL;
+	}
+	if (strlen(s) > max) {
+		lg_diag_add(d, file, id, key, "longer than %zu bytes", max);
+		*bad = 1;
+		return NULL;
+	}
+	return strdup(s);
+}
+
+static int parse_examples(json_t *obj, const char *key, struct lg_example **out, size_t *nout,
+			  int need_path, const char *file, const char *id, struct lg_diag *d)
+{
+	json_t *arr = json_object_get(obj, key), *e;
+	struct lg_example *v = NULL;
+	size_t i, n;
+	int bad = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (!arr || !json_is_array(arr)) {
+		lg_diag_add(d, file, id, key, arr ? "must be an array" : "missing (required)");
+		return -1;
+	}
+	n = json_array_size(arr);
+	if (n < 2) {
+		lg_diag_add(d, file, id, key, "needs at least 2 entries, has %zu", n);
+		return -1;
+	}
+	if (n > 1000) {
+		lg_diag_add(d, file, id, key, "more than 1000 entries");
+		return -1;
+	}
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -1;
+	json_array_foreach(arr, i, e) {
+		json_t *t = e, *p = NULL;
+		char fname[64];
+
+		snprintf(fname, sizeof(fname), "%s[%zu]", key, i);
+		if (json_is_object(e)) {
+			const char *k;
+			json_t *unused;
+			json_object_foreach(e, k, unused) {
+				if (strcmp(k, "path") && strcmp(k, "text")) {
+					lg_diag_add(d, file, id, fname, "unknown key '%s' (expected path, text)", k);
+					bad = 1;
+				}
+			}
+			t = json_object_get(e, "text");
+			p = json_object_get(e, "path");
+			if (!t)
+				t = json_string("");
+			else
+				json_incref(t);
+		} else {
+			json_incref(t);
+		}
+		if (!json_is_string(t) || (p && !json_is_string(p))) {
+			lg_diag_add(d, file, id, fname, "must be a string or {\"path\": string, \"text\": string}");
+			bad = 1;
+		} else if (json_string_length(t) > LG_EXAMPLE_MAX) {
+			lg_diag_add(d, file, id, fname, "longer than %d bytes", LG_EXAMPLE_MAX);
+			bad = 1;
+		} else if (need_path && !p && strcmp(key, "examples") == 0) {
+			lg_diag_add(d, file, id, fname, "a path rule's example needs a \"path\"");
+			bad = 1;
+		} else {
+			v[i].len = json_string_length(t);
+			v[i].text = malloc(v[i].len + 1);
+			if (v[i].text) {
+				memcpy(v[i].text, json_string_value(t), v[i].len);
+				v[i].text[v[i].len] = '\0';
+			}
+			v[i].path = p ? strdup(json_string_value(p)) : NULL;
+			if (!v[i].text || (p && !v[i].path))
+				bad = 1;
+		}
+		json_decref(t);
+	}
+	if (bad) {
+		example_list_free(v, n);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/*
+ * Parse one rule object. Returns the rule, or NULL with every problem in d.
+ */
+static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pack, size_t idx,
+				  struct lg_diag *d)
+{
+	struct lg_rule *r = NULL;
+	const char *key;
+	json_t *v;
+	char idbuf[32];
+	const char *id;
+	char *sev = NULL, *validator = NULL;
+	int bad = 0;
+
+	if (!json_is_object(obj)) {
+		snprintf(idbuf, sizeof(idbuf), "#%zu", idx + 1);
+		lg_diag_add(d, file, idbuf, NULL, "a rule must be a JSON object");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->placeholder_check = 1;
+	r->enabled = 1;
+
+	v = json_object_get(obj, "id");
+	if (json_is_string(v) && valid_id(json_string_value(v))) {
+		r->id = strdup(json_string_value(v));
+		id = r->id;
+	} else {
+		snprintf(idbuf, sizeof(idbuf), "#%zu", idx + 1);
+		id = idbuf;
+		lg_diag_add(d, file, id, "id",
+			    v ? "must be 2 to 64 characters of a-z, 0-9, '-' and '.', starting with a letter"
+			      : "missing (required)");
+		bad = 1;
+	}
+	json_object_foreach(obj, key, v) {
+		if (!known_field(key)) {
+			lg_diag_add(d, file, id, key, "unknown field");
+			bad = 1;
+		}
+	}
+	r->name = get_string(obj, "name", 1, 200, file, id, d, &bad);
+	r->description = get_string(obj, "description", 1, LG_TEXT_MAX, file, id, d, &bad);
+	r->remediation = get_string(obj, "remediation", 1, LG_TEXT_MAX, file, id, d, &bad);
+	r->pattern = get_string(obj, "pattern", 0, LG_PATTERN_MAX, file, id, d, &bad);
+	r->path_pattern = get_string(obj, "path", 0, LG_PATTERN_MAX, file, id, d, &bad);
+	r->pack = strdup(pack ? pack : "");
+	if (!r->pattern && !r->path_pattern && !json_object_get(obj, "pattern") &&
+	    !json_object_get(obj, "path")) {
+		lg_diag_add(d, file, id, "pattern", "a rule needs a \"pattern\", a \"path\", or both");
+		bad = 1;
+	}
+	if ((r->pattern && !r->pattern[0]) || (r->path_pattern && !r->path_pattern[0])) {
+		lg_diag_add(d, file, id, r->pattern && !r->pattern[0] ? "pattern" : "path",
+			    "must not be empty");
+		bad = 1;
+	}
+
+	sev = get_string(obj, "severity", 1, 32, file, id, d, &bad);
+	if (sev) {
+		if (strcmp(sev, "critical") == 0)
+			r->severity = LG_SEV_CRITICAL;
+		else if (strcmp(sev, "high") == 0)
+			r->severity = LG_SEV_HIGH;
+		else if (strcmp(sev, "medium") == 0)
+			r->severity = LG_SEV_MEDIUM;
+		else if (strcmp(sev, "low") == 0)
+			r->severity = LG_SEV_LOW;
+		else {
+			lg_diag_add(d, file, id, "severity",
+				    "'%s' is not one of critical, high, medium, low", sev);
+			bad = 1;
+		}
+	}
+
+	v = json_object_get(obj, "secret_group");
+	if (v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 99) {
+			lg_diag_add(d, file, id, "secret_group", "must be an integer from 0 to 99");
+			bad = 1;
+		} else {
+			r->secret_group = (unsigned)json_integer_value(v);
+		}
+		if (!r->pattern && r->secret_group) {
+			lg_diag_add(d, file, id, "secret_group", "needs a \"pattern\"");
+			bad = 1;
+		}
+	}
+	v = json_object_get(obj, "case_insensitive");
+	if (v && !json_is_boolean(v)) {
+		lg_diag_add(d, file, id, "case_insensitive", "must be true or false");
+		bad = 1;
+	}
+	r->caseless = v && json_is_true(v);
+	v = json_object_get(obj, "placeholder_check");
+	if (v && !json_is_boolean(v)) {
+		lg_diag_add(d, file, id, "placeholder_check", "must be true or false");
+		bad = 1;
+	}
+	r->placeholder_check = !v || json_is_true(v);
+	v = json_object_get(obj, "min_entropy");
+	if (v) {
+		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 8) {
+			lg_diag_add(d, file, id, "min_entropy",
+				    "must be a number of bits per character from 0 to 8");
+			bad = 1;
+		} else {
+			r->min_entropy = json_number_value(v);
+		}
+	}
+	validator = get_string(obj, "validator", 0, 64, file, id, d, &bad);
+	if (validator) {
+		if (strcmp(validator, "github-crc32") == 0)
+			r->validator = LG_VALIDATOR_GITHUB_CRC32;
+		else {
+			lg_diag_add(d, file, id, "validator", "unknown validator '%s' (known: github-crc32)",
+				    validator);
+			bad = 1;
+		}
+		if (!r->pattern) {
+			lg_diag_add(d, file, id, "validator", "needs a \"pattern\"");
+			bad = 1;
+		}
+	}
+	v = json_object_get(obj, "tags");
+	if (v) {
+		size_t i;
+		json_t *t;
+		if (!json_is_array(v)) {
+			lg_diag_add(d, file, id, "tags", "must be an array of strings");
+			bad = 1;
+		} else {
+			json_array_foreach(v, i, t) {
+				if (!json_is_string(t)) {
+					lg_diag_add(d, file, id, "tags", "must be an array of strings");
+					bad = 1;
+					break;
+				}
+			}
+		}
+	}
+	if (parse_examples(obj, "examples", &r->pos, &r->npos, r->path_pattern && !r->pattern, file,
+			   id, d) < 0)
+		bad = 1;
+	if (parse_examples(obj, "negative_examples", &r->neg, &r->nneg, 0, file, id, d) < 0)
+		bad = 1;
+
+	r->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (!r->canonical || !r->id)
+		bad = 1;
+	free(sev);
+	free(validator);
+	if (bad) {
+		rule_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static const struct lg_rule *find_rule(const struct lg_ruleset *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (strcmp(rs->rules[i]->id, id) == 0)
+			return rs->rules[i];
+	return NULL;
+}
+
+int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *text, size_t len,
+			struct lg_diag *d)
+{
+	json_error_t jerr;
+	json_t *root = NULL, *rules, *v;
+	const char *key, *pack = NULL;
+	struct lg_rule **fresh = NULL;
+	size_t i, n = 0, nfresh = 0;
+	int err = LG_EINVALID, bad = 0;
+
+	if (rs->compiled) {
+		lg_diag_add(d, name, NULL, NULL, "rule set already compiled");
+		return LG_EINVALID;
+	}
+	if (len > LG_PACK_MAX_BYTES) {
+		lg_diag_add(d, name, NULL, NULL, "pack is %zu bytes, over the limit of %u", len,
+			    LG_PACK_MAX_BYTES);
+		return LG_ETOOLARGE;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		lg_diag_add(d, name, NULL, NULL, "not valid JSON at line %d, column %d: %s", jerr.line,
+			    jerr.column, jerr.text);
+		goto out;
+	}
+	if (!json_is_object(root)) {
+		lg_diag_add(d, name, NULL, NULL, "a pack must be a JSON object with a \"rules\" array");
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "pack") && strcmp(key, "rules") && strcmp(key, "description")) {
+			lg_diag_add(d, name, NULL, key, "unknown top-level field (expected pack, description, rules)");
+			bad = 1;
+		}
+	}
+	v = json_object_get(root, "pack");
+	if (v && !json_is_string(v)) {
+		lg_diag_add(d, name, NULL, "pack", "must be a string");
+		bad = 1;
+	}
+	pack = json_is_string(v) ? json_string_value(v) : name;
+	rules = json_object_get(root, "rules");
+	if (!json_is_array(rules)) {
+		lg_diag_add(d, name, NULL, "rules", rules ? "must be an array" : "missing (required)");
+		goto out;
+	}
+	n = json_array_size(rules);
+	if (n == 0) {
+		lg_diag_add(d, name, NULL, "rules", "the pack has no rules");
+		goto out;
+	}
+	if (rs->n + n > LG_RULES_MAX) {
+		lg_diag_add(d, name, NULL, "rules", "more than %d rules in the rule set", LG_RULES_MAX);
+		err = LG_ETOOLARGE;
+		goto out;
+	}
+	fresh = calloc(n, sizeof(*fresh));
+	if (!fresh) {
+		err = LG_ENOMEM;
+		goto out;
+	}
+	json_array_foreach(rules, i, v) {
+		struct lg_rule *r = parse_rule(v, name, pack, i, d);
+		if (!r) {
+			bad = 1;
+			continue;
+		}
+		if (find_rule(rs, r->id)) {
+			lg_diag_add(d, name, r->id, "id", "duplicates a rule already loaded");
+			bad = 1;
+		}
+		for (size_t j = 0; j < nfresh; j++) {
+			if (strcmp(fresh[j]->id, r->id) == 0) {
+				lg_diag_add(d, name, r->id, "id", "used twice in this pack");
+				bad = 1;
+				break;
+			}
+		}
+		fresh[nfresh++] = r;
+	}
+	if (bad)
+		goto out;
+	if (rs->n + nfresh > rs->cap) {
+		size_t cap = rs->cap ? rs->cap : 64;
+		struct lg_rule **nv;
+		while (cap < rs->n + nfresh)
+			cap *= 2;
+		nv = realloc(rs->rules, cap * sizeof(*nv));
+		if (!nv) {
+			err = LG_ENOMEM;
+			goto out;
+		}
+		rs->rules = nv;
+		rs->cap = cap;
+	}
+	for (i = 0; i < nfresh; i++) {
+		fresh[i]->index = rs->n;
+		rs->rules[rs->n++] = fresh[i];
+		fresh[i] = NULL;
+	}
+	nfresh = 0;
+	err = LG_OK;
+out:
+	for (i = 0; i < nfresh; i++)
+		rule_free(fresh[i]);
+	free(fresh);
+	json_decref(root);
+	return err;
+}
+
+int lg_ruleset_add_builtin(struct lg_ruleset *rs, struct lg_diag *d)
+{
+	int err = LG_OK;
+
+	for (size_t i = 0; i < lg_builtin_pack_count; i++) {
+		int e = lg_ruleset_add_json(rs, lg_builtin_packs[i].name, lg_builtin_packs[i].data,
+					    lg_builtin_packs[i].len, d);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+/* Read a whole file of at most max bytes; *out is malloc'd, NUL-terminated. */
+static int read_file(const char *path, size_t max, char **out, size_t *len, struct lg_diag *d)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	int fd, err = LG_EIO;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		lg_diag_add(d, path, NULL, NULL, "cannot open: %s", strerror(errno));
+		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		lg_diag_add(d, path, NULL, NULL, "not a regular file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		lg_diag_add(d, path, NULL, NULL, "%lld bytes, over the limit of %zu",
+			    (long long)st.st_size, max);
+		err = LG_ETOOLARGE;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = LG_ENOMEM;
+		goto out;
+	}
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			lg_diag_add(d, path, NULL, NULL, "read failed: %s",
+				    r < 0 ? strerror(errno) : "file shrank");
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	err = LG_OK;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag *d)
+{
+	struct stat st;
+	DIR *dir = NULL;
+	struct dirent *de;
+	char **names = NULL, *text = NULL;
+	size_t n = 0, cap = 0, len = 0;
+	int err = LG_OK;
+
+	if (stat(path, &st) < 0) {
+		lg_diag_add(d, path, NULL, NULL, "cannot read rule pack: %s", strerror(errno));
+		return LG_ENOTFOUND;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err = read_file(path, LG_PACK_MAX_BYTES, &text, &len, d);
+		if (!err)
+			err = lg_ruleset_add_json(rs, path, text, len, d);
+		free(text);
+		return err;
+	}
+	dir = opendir(path);
+	if (!dir) {
+		lg_diag_add(d, path, NULL, NULL, "cannot open directory: %s", strerror(errno));
+		return LG_EIO;
+	}
+	while ((de = readdir(dir))) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".json") || de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nv = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+			if (!nv) {
+				err = LG_ENOMEM;
+				goto out;
+			}
+			names = nv;
+		}
+		if (asprintf(&names[n], "%s/%s", path, de->d_name) < 0) {
+			err = LG_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		lg_diag_add(d, path, NULL, NULL, "no *.json rule packs in this directory");
+		err = LG_ENOTFOUND;
+		goto out;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		int e = read_file(names[i], LG_PACK_MAX_BYTES, &text, &len, d);
+		if (!e)
+			e = lg_ruleset_add_json(rs, names[i], text, len, d);
+		free(text);
+		text = NULL;
+		if (e && !err)
+			err = e;
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dir);
+	return err;
+}
+
+int lg_ruleset_disable(struct lg_ruleset *rs, const char *id)
+{
+	struct lg_rule *r = (struct lg_rule *)find_rule(rs, id);
+
+	if (!r)
+		return LG_ENOTFOUND;
+	if (rs->compiled)
+		return LG_EINVALID;
+	r->enabled = 0;
+	return LG_OK;
+}
+
+/* ---- compilation ---- */
+
+static uint32_t pcre2_flags(const struct lg_rule *r)
+{
+	return PCRE2_MULTILINE | (r->caseless ? PCRE2_CASELESS : 0);
+}
+
+/* Validate a pattern with PCRE2; for content patterns check secret_group. */
+static int check_pcre2(const struct lg_rule *r, const char *pattern, const char *field,
+		       struct lg_diag *d)
+{
+	int code;
+	PCRE2_SIZE off;
+	uint32_t groups = 0;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, pcre2_flags(r),
+				      &code, &off, NULL);
+
+	if (!c) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		lg_diag_add(d, r->pack, r->id, field, "invalid pattern at offset %zu: %s", (size_t)off,
+			    (char *)msg);
+		return -1;
+	}
+	pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &groups);
+	pcre2_code_free(c);
+	if (strcmp(field, "pattern") == 0 && r->secret_group > groups) {
+		lg_diag_add(d, r->pack, r->id, "secret_group",
+			    "is %u but the pattern has %u capture group%s", r->secret_group, groups,
+			    groups == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Compile the patterns selected by use_path into one database. On failure,
+ * compile each pattern alone so that every bad rule is reported, not just
+ * the first one Hyperscan stops at.
+ */
+static int build_db(struct lg_ruleset *rs, int use_path, hs_database_t **out, struct lg_diag *d)
+{
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	unsigned n = 0;
+	hs_compile_error_t *cerr = NULL;
+	hs_database_t *db = NULL;
+	int err = LG_ENOMEM;
+
+	*out = NULL;
+	exprs = calloc(rs->n + 1, sizeof(*exprs));
+	flags = calloc(rs->n + 1, sizeof(*flags));
+	ids = calloc(rs->n + 1, sizeof(*ids));
+	if (!exprs || !flags || !ids)
+		goto out;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct lg_rule *r = rs->rules[i];
+		const char *p = use_path ? r->path_pattern : r->pattern;
+		if (!r->enabled || !p)
+			continue;
+		exprs[n] = p;
+		/* A path only needs a yes or no; content needs every match end. */
+		flags[n] = HS_FLAG_MULTILINE | (r->caseless ? HS_FLAG_CASELESS : 0) |
+			   (use_path ? HS_FLAG_SINGLEMATCH : 0);
+		ids[n] = (unsigned)i;
+		n++;
+	}
+	err = LG_OK;
+	if (n == 0)
+		goto out;
+	if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+		*out = db;
+		goto out;
+	}
+	hs_free_compile_error(cerr);
+	cerr = NULL;
+	err = LG_EINVALID;
+	for (unsigned k = 0; k < n; k++) {
+		hs_database_t *one = NULL;
+		if (hs_compile(exprs[k], flags[k], HS_MODE_BLOCK, NULL, &one, &cerr) != HS_SUCCESS) {
+			const struct lg_rule *r = rs->rules[ids[k]];
+			lg_diag_add(d, r->pack, r->id, use_path ? "path" : "pattern",
+				    "Hyperscan cannot compile it: %s", cerr ? cerr->message : "unknown error");
+			hs_free_compile_error(cerr);
+			cerr = NULL;
+		}
+		hs_free_database(one);
+	}
+	if (d && d->n == 0)
+		lg_diag_add(d, NULL, NULL, NULL, "Hyperscan could not compile the rule set as a whole");
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return err;
+}
+
+static void compute_hash(struct lg_ruleset *rs)
+{
+	gnutls_hash_hd_t h;
+	unsigned char dig[32];
+	static const char hex[] = "0123456789abcdef";
+	const char *ver = hs_version();
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		snprintf(rs->hash, sizeof(rs->hash), "unhashed");
+		return;
+	}
+	gnutls_hash(h, "leakgate-rules-v1\n", 18);
+	gnutls_hash(h, ver, strlen(ver) + 1);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct lg_rule *r = rs->rules[i];
+		gnutls_hash(h, r->enabled ? "+" : "-", 1);
+		gnutls_hash(h, r->canonical, strlen(r->canonical) + 1);
+	}
+	gnutls_hash_deinit(h, dig);
+	for (size_t i = 0; i < 32; i++) {
+		rs->hash[2 * i] = hex[dig[i] >> 4];
+		rs->hash[2 * i + 1] = hex[dig[i] & 15];
+	}
+	rs->hash[64] = '\0';
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* Load both databases from the cache; any mismatch or corruption is a miss. */
+static int cache_load(struct lg_ruleset *rs, const char *file)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t l1, l2;
+	hs_database_t *c = NULL, *p = NULL;
+	int ok = 0;
+
+	if (read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
+		return 0;
+	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || memcmp(buf + 8, rs->hash, 64))
+		goto out;
+	l1 = get_u64((unsigned char *)buf + 72);
+	l2 = get_u64((unsigned char *)buf + 80);
+	if (l1 > len || l2 > len || LG_CACHE_HDR + l1 + l2 != len)
+		goto out;
+	/*
+	 * Hyperscan trusts a database it deserializes; a torn or damaged file
+	 * must be caught here, or the scan itself could crash.
+	 */
+	if (get_u64((unsigned char *)buf + 88) !=
+	    (l1 + l2 ? crc32(0L, (const Bytef *)buf + LG_CACHE_HDR, (uInt)(l1 + l2)) : crc32(0L, Z_NULL, 0)))
+		goto out;
+	if ((l1 && hs_deserialize_database(buf + LG_CACHE_HDR, l1, &c) != HS_SUCCESS) ||
+	    (l2 && hs_deserialize_database(buf + LG_CACHE_HDR + l1, l2, &p) != HS_SUCCESS))
+		goto out;
+	/* An empty entry must mean that this rule set has no such rules. */
+	for (size_t i = 0; i < rs->n; i++) {
+		if (rs->rules[i]->enabled && rs->rules[i]->pattern && !c)
+			goto out;
+		if (rs->rules[i]->enabled && rs->rules[i]->path_pattern && !p)
+			goto out;
+	}
+	rs->content_db = c;
+	rs->path_db = p;
+	c = p = NULL;
+	ok = 1;
+out:
+	hs_free_database(c);
+	hs_free_database(p);
+	free(buf);
+	return ok;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Store both databases; written to a temporary name, then renamed. */
+static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file)
+{
+	char *s1 = NULL, *s2 = NULL, *tmp = NULL;
+	size_t l1 = 0, l2 = 0;
+	unsigned char hdr[LG_CACHE_HDR];
+	uLong crc;
+	int fd = -1;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return;
+	if ((rs->content_db && hs_serialize_database(rs->content_db, &s1, &l1) != HS_SUCCESS) ||
+	    (rs->path_db && hs_serialize_database(rs->path_db, &s2, &l2) != HS_SUCCESS))
+		goto out;
+	if (asprintf(&tmp, "%s.%ld.tmp", file, (long)getpid()) < 0) {
+		tmp = NULL;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto out;
+	memcpy(hdr, LG_CACHE_MAGIC, 8);
+	memcpy(hdr + 8, rs->hash, 64);
+	put_u64(hdr + 72, l1);
+	put_u64(hdr + 80, l2);
+	/* zlib's crc32() restarts on a NULL buffer: skip empty parts. */
+	crc = crc32(0L, Z_NULL, 0);
+	if (l1)
+		crc = crc32(crc, (const Bytef *)s1, (uInt)l1);
+	if (l2)
+		crc = crc32(crc, (const Bytef *)s2, (uInt)l2);
+	put_u64(hdr + 88, crc);
+	if (write_all(fd, hdr, sizeof(hdr)) || write_all(fd, s1, l1) || write_all(fd, s2, l2) ||
+	    fsync(fd) < 0) {
+		close(fd);
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, file) < 0)
+		unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	free(s1);
+	free(s2);
+}
+
+int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
+		       struct lg_diag *d)
+{
+	char *file = NULL;
+	int err = LG_OK, bad = 0;
+
+	if (from_cache)
+		*from_cache = 0;
+	if (rs->compiled)
+		return LG_OK;
+	compute_hash(rs);
+	if (cache_dir && asprintf(&file, "%s/%s.hsdb", cache_dir, rs->hash) < 0)
+		file = NULL;
+	if (file && cache_load(rs, file)) {
+		if (from_cache)
+			*from_cache = 1;
+		goto done;
+	}
+	/* Validate with PCRE2 too: it extracts the secret at scan time. */
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct lg_rule *r = rs->rules[i];
+		if (r->pattern && check_pcre2(r, r->pattern, "pattern", d))
+			bad = 1;
+		if (r->path_pattern && check_pcre2(r, r->path_pattern, "path", d))
+			bad = 1;
+	}
+	if (bad) {
+		err = LG_EINVALID;
+		goto out;
+	}
+	err = build_db(rs, 0, &rs->content_db, d);
+	if (!err)
+		err = build_db(rs, 1, &rs->path_db, d);
+	if (err) {
+		hs_free_database(rs->content_db);
+		rs->content_db = NULL;
+		goto out;
+	}
+	if (file)
+		cache_store(rs, cache_dir, file);
+done:
+	rs->compiled = 1;
+out:
+	free(file);
+	return err;
+}
+
+int lg_rule_prepare_code(struct lg_ruleset *rs, struct lg_rule *r)
+{
+	int err = LG_OK;
+
+	pthread_mutex_lock(&rs->lock);
+	if (r->code_ready)
+		goto out;
+	if (r->code_failed) {
+		err = LG_EINVALID;
+		goto out;
+	}
+	{
+		int code;
+		PCRE2_SIZE off;
+		r->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, pcre2_flags(r),
+					&code, &off, NULL);
+		if (!r->code) {
+			r->code_failed = 1;
+			err = LG_EINVALID;
+			goto out;
+		}
+		/* Without JIT (unsupported CPU) the interpreter still gives the same answers. */
+		pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+		r->code_ready = 1;
+	}
+out:
+	pthread_mutex_unlock(&rs->lock);
+	return err;
+}
+
+const char *lg_ruleset_hash(const struct lg_ruleset *rs)
+{
+	return rs->hash;
+}
+
+size_t lg_ruleset_count(const struct lg_ruleset *rs)
+{
+	return rs->n;
+}
+
+const struct lg_rule *lg_ruleset_rule(const struct lg_ruleset *rs, size_t i)
+{
+	return i < rs->n ? rs->rules[i] : NULL;
+}
+
+const struct lg_rule *lg_ruleset_find(const struct lg_ruleset *rs, const char *id)
+{
+	return find_rule(rs, id);
+}
+
+const char *lg_rule_id(const struct lg_rule *r) { return r->id; }
+const char *lg_rule_name(const struct lg_rule *r) { return r->name; }
+const char *lg_rule_description(const struct lg_rule *r) { return r->description; }
+const char *lg_rule_remediation(const struct lg_rule *r) { return r->remediation; }
+const char *lg_rule_pack(const struct lg_rule *r) { return r->pack; }
+enum lg_severity lg_rule_severity(const struct lg_rule *r) { return r->severity; }
+int lg_rule_enabled(const struct lg_rule *r) { return r->enabled; }
+size_t lg_rule_index(const struct lg_rule *r) { return r->index; }
+
+const char *lg_severity_name(enum lg_severity s)
+{
+	switch (s) {
+	case LG_SEV_CRITICAL: return "critical";
+	case LG_SEV_HIGH: return "high";
+	case LG_SEV_MEDIUM: return "medium";
+	case LG_SEV_LOW: return "low";
+	}
+	return "unknown";
+}
+
+size_t lg_rule_example_count(const struct lg_rule *r, int positive)
+{
+	return positive ? r->npos : r->nneg;
+}
+
+void lg_rule_example(const struct lg_rule *r, int positive, size_t i, const char **path,
+		     const char **text, size_t *len)
+{
+	const struct lg_example *e = positive ? &r->pos[i] : &r->neg[i];
+	*path = e->path;
+	*text = e->text;
+	*len = e->len;
+}

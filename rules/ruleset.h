@@ -1,0 +1,77 @@
+/*
+ * A rule set: rules loaded from JSON packs, validated as a whole, then
+ * compiled into Hyperscan databases (one over content, one over paths).
+ * After lg_ruleset_compile() a rule set is read-only and may be shared by
+ * any number of scanner threads.
+ */
+#ifndef LG_RULESET_H
+#define LG_RULESET_H
+
+#include <stddef.h>
+
+#include "lg.h"
+
+struct lg_ruleset;
+struct lg_rule;
+
+/* Hard caps on what a pack may hold; each is an error, not a truncation. */
+#define LG_PACK_MAX_BYTES (8u << 20) /* one pack file */
+#define LG_PATTERN_MAX 4096          /* one pattern, in bytes */
+#define LG_RULES_MAX 4096            /* rules in one rule set */
+#define LG_TEXT_MAX 8192             /* name, description, remediation */
+#define LG_EXAMPLE_MAX 65536         /* one example text */
+
+enum lg_severity { LG_SEV_LOW, LG_SEV_MEDIUM, LG_SEV_HIGH, LG_SEV_CRITICAL };
+
+/* A new, empty rule set; the caller frees it with lg_ruleset_free(). */
+int lg_ruleset_new(struct lg_ruleset **out);
+void lg_ruleset_free(struct lg_ruleset *rs);
+
+/*
+ * Add the packs compiled into the program (rules/builtin/). Each pack is
+ * validated completely: on any problem nothing of it is added, every
+ * problem goes to d and the result is LG_EINVALID.
+ */
+int lg_ruleset_add_builtin(struct lg_ruleset *rs, struct lg_diag *d);
+/* Add a pack from a file, or every *.json file of a directory (sorted). */
+int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag *d);
+/* Add a pack from memory; name is used in diagnostics. */
+int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *text,
+			size_t len, struct lg_diag *d);
+/* Turn a rule off before compiling; LG_ENOTFOUND if no rule has that id. */
+int lg_ruleset_disable(struct lg_ruleset *rs, const char *id);
+
+/*
+ * Validate every pattern and build the Hyperscan databases. With a
+ * cache_dir, a database serialized earlier under the rule set's hash is
+ * loaded instead of compiling, and a fresh compile is stored there
+ * (atomically; a cache that cannot be written is not an error).
+ * *from_cache, when given, says which happened.
+ */
+int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
+		       struct lg_diag *d);
+
+/* Hex SHA-256 of everything that decides matching (valid after compile). */
+const char *lg_ruleset_hash(const struct lg_ruleset *rs);
+size_t lg_ruleset_count(const struct lg_ruleset *rs);
+/* Rule i (0 <= i < count); owned by the rule set. */
+const struct lg_rule *lg_ruleset_rule(const struct lg_ruleset *rs, size_t i);
+/* Rule by id, or NULL. */
+const struct lg_rule *lg_ruleset_find(const struct lg_ruleset *rs, const char *id);
+
+const char *lg_rule_id(const struct lg_rule *r);
+const char *lg_rule_name(const struct lg_rule *r);
+const char *lg_rule_description(const struct lg_rule *r);
+const char *lg_rule_remediation(const struct lg_rule *r);
+const char *lg_rule_pack(const struct lg_rule *r);
+enum lg_severity lg_rule_severity(const struct lg_rule *r);
+int lg_rule_enabled(const struct lg_rule *r);
+size_t lg_rule_index(const struct lg_rule *r);
+const char *lg_severity_name(enum lg_severity s);
+
+/* Examples of a rule, for self-tests: positive (kind 1) or negative (0). */
+size_t lg_rule_example_count(const struct lg_rule *r, int positive);
+void lg_rule_example(const struct lg_rule *r, int positive, size_t i, const char **path,
+		     const char **text, size_t *len);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * Scanning documents (a file, a blob, a commit message) with a compiled
+ * rule set. A scanner belongs to one thread; create one per thread over a
+ * shared rule set.
+ */
+#ifndef LG_SCANNER_H
+#define LG_SCANNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fingerprint.h"
+#include "ruleset.h"
+
+struct lg_scanner;
+
+/*
+ * A confirmed finding. Offsets and positions are of the secret (the rule's
+ * secret group) within the document; line and column count from 1, the
+ * column in bytes. A path finding (the file's name is the problem) has
+ * line 0. The finding and its strings live only during the callback.
+ */
+struct lg_finding {
+	const struct lg_rule *rule;
+	const char *path; /* document path as given, or NULL */
+	uint64_t start, end;
+	uint64_t line, column;
+	uint64_t end_line, end_column;
+	char preview[LG_PREVIEW_MAX];
+	char fingerprint[LG_FP_HEX + 1];
+};
+
+/* Return 0 to go on, anything else to stop the document's scan. */
+typedef int (*lg_finding_cb)(const struct lg_finding *f, void *ctx);
+
+/* A match may be this long at most; longer ones are cut (docs/rule-format.md). */
+#define LG_MATCH_MAX 2048
+/* Findings per document beyond which the rest are only counted. */
+#define LG_FINDINGS_PER_DOC_MAX 1000
+
+/*
+ * A scanner over rs (compiled; it must outlive the scanner). key gives
+ * the fingerprints. Caller frees with lg_scanner_free().
+ */
+int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct lg_key *key);
+void lg_scanner_free(struct lg_scanner *s);
+
+/*
+ * Streaming: begin a document (path may be NULL; path rules then do not
+ * apply), feed it in pieces of any size, end it. Memory stays bounded
+ * whatever the document's size. Returns 0, or a negative code.
+ */
+int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void *ctx);
+int lg_scan_feed(struct lg_scanner *s, const void *data, size_t len);
+int lg_scan_end(struct lg_scanner *s);
+/* The same for a document held whole in memory. */
+int lg_scan_buffer(struct lg_scanner *s, const char *path, const void *data, size_t len,
+		   lg_finding_cb cb, void *ctx);
+
+/*
+ * By default a secret that two rules extract (the same bytes) is reported
+ * once; self-tests turn that off to see every rule's own result.
+ */
+void lg_scanner_set_dedupe(struct lg_scanner *s, int on);
+
+/* Findings of the last document that were over LG_FINDINGS_PER_DOC_MAX. */
+size_t lg_scanner_dropped(const struct lg_scanner *s);
+
+/* 1 if the data looks binary (a NUL byte in the first 8000 bytes, as git decides). */
+int lg_looks_binary(const void *data, size_t len);
+
+#endif

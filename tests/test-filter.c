@@ -1,0 +1,67 @@
+/* Unit tests: entropy, placeholder detection, GitHub checksum, redaction. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "filter.h"
+#include "fingerprint.h"
+#include "tap.h"
+
+#define S(x) x, strlen(x)
+
+int main(void)
+{
+	char out[LG_PREVIEW_MAX], fp1[LG_FP_HEX + 1], fp2[LG_FP_HEX + 1], fp3[LG_FP_HEX + 1];
+	struct lg_key k1, k2;
+
+	ok(lg_entropy(S("aaaaaaaa")) == 0, "entropy of one repeated byte is 0");
+	ok(fabs(lg_entropy(S("abcd")) - 2.0) < 1e-9, "entropy of 4 distinct bytes is 2 bits");
+	ok(lg_entropy(S("")) == 0, "entropy of nothing is 0");
+	ok(lg_entropy(S("wJa7rXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE")) > 4.0, "random base64 is above 4 bits");
+
+	ok(lg_is_placeholder(S("AKIAIOSFODNN7EXAMPLE")), "AWS documentation key is a placeholder");
+	ok(lg_is_placeholder(S("changeme")), "changeme");
+	ok(lg_is_placeholder(S("<your-token>")), "<your-token>");
+	ok(lg_is_placeholder(S("${GITHUB_TOKEN}")), "${VAR}");
+	ok(lg_is_placeholder(S("process.env.API_KEY")), "process.env.X");
+	ok(lg_is_placeholder(S("xxxxxxxxxxxxxxxx")), "xxxx");
+	ok(lg_is_placeholder(S("sk_live_************")), "stars");
+	ok(!lg_is_placeholder(S("Qm9vdF8xY3p4dkJ3S2h4")), "random value is not a placeholder");
+	ok(!lg_is_placeholder(S("9f3a0000c1d2")), "four zeros in a hex key do not make a placeholder");
+	ok(lg_is_placeholder(S("aaaaaa")), "six of any character do");
+
+	ok(lg_github_crc32_valid(S("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")), "valid ghp_ checksum");
+	ok(!lg_github_crc32_valid(S("ghp_cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0KU")), "last char changed");
+	ok(!lg_github_crc32_valid(S("ghp_dBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0KT")), "body changed");
+	ok(!lg_github_crc32_valid(S("ghp_")), "too short");
+	ok(!lg_github_crc32_valid(S("ghp_cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0-T")), "non-base62 checksum");
+
+	lg_redact(S("AKIAQ3EGRTLE5Z7QWFXD"), out);
+	ok(strstr(out, "Q3EGRTLE5Z7QWFXD") == NULL && strncmp(out, "AKIA", 4) == 0,
+	   "AWS key preview keeps the prefix and hides the rest (%s)", out);
+	lg_redact(S("hunter2"), out);
+	ok(strchr(out, 'h') == NULL && strchr(out, '2') == NULL, "short secret fully hidden (%s)", out);
+	lg_redact(S("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"), out);
+	{
+		size_t shown = 0;
+		for (const char *p = out; *p; p++)
+			shown += *p != '*';
+		ok(shown * 4 <= 40, "at most a quarter shown (%s)", out);
+	}
+	lg_redact(S("ab\x01\x02\x03\x04\x05\x06\x07\x08"), out);
+	ok(strchr(out, '\x01') == NULL, "control bytes never printed");
+
+	memset(&k1, 1, sizeof(k1));
+	memset(&k2, 2, sizeof(k2));
+	lg_fingerprint(&k1, "rule-a", S("secret-value"), fp1);
+	lg_fingerprint(&k1, "rule-a", S("secret-value"), fp2);
+	lg_fingerprint(&k2, "rule-a", S("secret-value"), fp3);
+	is_str(fp1, fp2, "same key, rule and secret: same fingerprint");
+	ok(strcmp(fp1, fp3) != 0, "another key: another fingerprint");
+	lg_fingerprint(&k1, "rule-b", S("secret-value"), fp3);
+	ok(strcmp(fp1, fp3) != 0, "another rule: another fingerprint");
+	is_int(strlen(fp1), LG_FP_HEX, "fingerprint length");
+	ok(strstr(fp1, "secret") == NULL, "fingerprint does not contain the secret");
+	return done();
+}

@@ -1,0 +1,298 @@
+/*
+ * Unit tests of the scanner: positions, streaming across pass boundaries
+ * (the same findings whatever the feed sizes), path rules, filters, the
+ * per-document cap, and thread-shared rule sets.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ruleset.h"
+#include "scanner.h"
+#include "tap.h"
+
+#define GHP "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"
+#define AKIA "AKIAQ3EGRTLE5Z7QWFXD"
+
+static const char pack[] =
+	"{\"rules\":["
+	"{\"id\":\"aws\",\"name\":\"AWS\",\"description\":\"d\",\"severity\":\"critical\","
+	"\"pattern\":\"\\\\b((?:AKIA|ASIA)[A-Z2-7]{16})\\\\b\",\"secret_group\":1,\"min_entropy\":3,"
+	"\"remediation\":\"r\",\"examples\":[\"" AKIA "\",\"x " AKIA "\"],\"negative_examples\":[\"a\",\"b\"]},"
+	"{\"id\":\"ghp\",\"name\":\"GitHub\",\"description\":\"d\",\"severity\":\"high\","
+	"\"pattern\":\"\\\\b(ghp_[A-Za-z0-9]{36})\\\\b\",\"secret_group\":1,\"validator\":\"github-crc32\","
+	"\"remediation\":\"r\",\"examples\":[\"" GHP "\",\"t=" GHP "\"],\"negative_examples\":[\"a\",\"b\"]},"
+	"{\"id\":\"kv\",\"name\":\"Generic\",\"description\":\"d\",\"severity\":\"medium\","
+	"\"pattern\":\"password\\\\s*=\\\\s*\\\"([^\\\"\\\\n]{8,64})\\\"\",\"secret_group\":1,\"min_entropy\":3,"
+	"\"case_insensitive\":true,"
+	"\"remediation\":\"r\",\"examples\":[\"a\",\"b\"],\"negative_examples\":[\"a\",\"b\"]},"
+	"{\"id\":\"pem\",\"name\":\"Key block\",\"description\":\"d\",\"severity\":\"critical\","
+	"\"pattern\":\"-----BEGIN RSA PRIVATE KEY-----[\\\\s\\\\S]{0,80}-----END RSA PRIVATE KEY-----\","
+	"\"remediation\":\"r\",\"examples\":[\"a\",\"b\"],\"negative_examples\":[\"a\",\"b\"]},"
+	"{\"id\":\"keyfile\",\"name\":\"Key file\",\"description\":\"d\",\"severity\":\"high\","
+	"\"path\":\"(^|/)id_rsa$\",\"remediation\":\"r\","
+	"\"examples\":[{\"path\":\"id_rsa\",\"text\":\"\"},{\"path\":\"a/id_rsa\",\"text\":\"\"}],\"negative_examples\":[\"a\",\"b\"]},"
+	"{\"id\":\"npmrc\",\"name\":\"npmrc token\",\"description\":\"d\",\"severity\":\"high\","
+	"\"path\":\"(^|/)\\\\.npmrc$\",\"pattern\":\"_authToken=([A-Za-z0-9-]{20,})\",\"secret_group\":1,"
+	"\"remediation\":\"r\",\"examples\":[\"a\",\"b\"],\"negative_examples\":[\"a\",\"b\"]}"
+	"]}";
+
+struct rec {
+	char id[32];
+	unsigned long long start, end, line, col;
+	char fp[LG_FP_HEX + 1];
+	char preview[LG_PREVIEW_MAX];
+};
+
+struct recs {
+	struct rec v[4096];
+	size_t n;
+};
+
+static int collect(const struct lg_finding *f, void *ctx)
+{
+	struct recs *r = ctx;
+
+	if (r->n < 4096) {
+		struct rec *x = &r->v[r->n++];
+		snprintf(x->id, sizeof(x->id), "%s", lg_rule_id(f->rule));
+		x->start = f->start;
+		x->end = f->end;
+		x->line = f->line;
+		x->col = f->column;
+		memcpy(x->fp, f->fingerprint, sizeof(x->fp));
+		memcpy(x->preview, f->preview, sizeof(x->preview));
+	}
+	return 0;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static void sort_recs(struct recs *r)
+{
+	qsort(r->v, r->n, sizeof(r->v[0]), cmp_rec);
+}
+
+static struct recs *scan_whole(struct lg_scanner *s, const char *path, const char *data, size_t len)
+{
+	struct recs *r = calloc(1, sizeof(*r));
+	lg_scan_buffer(s, path, data, len, collect, r);
+	sort_recs(r);
+	return r;
+}
+
+static struct recs *scan_stream(struct lg_scanner *s, const char *path, const char *data, size_t len,
+				size_t piece)
+{
+	struct recs *r = calloc(1, sizeof(*r));
+	lg_scan_begin(s, path, collect, r);
+	for (size_t off = 0; off < len; off += piece)
+		lg_scan_feed(s, data + off, len - off < piece ? len - off : piece);
+	lg_scan_end(s);
+	sort_recs(r);
+	return r;
+}
+
+static int same(const struct recs *a, const struct recs *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].id, b->v[i].id) || a->v[i].start != b->v[i].start ||
+		    a->v[i].end != b->v[i].end || a->v[i].line != b->v[i].line ||
+		    a->v[i].col != b->v[i].col)
+			return 0;
+	return 1;
+}
+
+struct thread_arg {
+	struct lg_ruleset *rs;
+	const char *data;
+	size_t len;
+	size_t found;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *a = p;
+	struct lg_scanner *s;
+	struct lg_key key;
+	memset(&key, 7, sizeof(key));
+	if (lg_scanner_new(&s, a->rs, &key))
+		return NULL;
+	for (int i = 0; i < 20; i++) {
+		struct recs *r = scan_whole(s, NULL, a->data, a->len);
+		a->found += r->n;
+		free(r);
+	}
+	lg_scanner_free(s);
+	return NULL;
+}
+
+int main(void)
+{
+	struct lg_ruleset *rs;
+	struct lg_scanner *s;
+	struct lg_diag d;
+	struct lg_key key;
+	struct recs *a, *b;
+	const char *doc;
+	char *big;
+	size_t bigsz = (3u << 20) + 12345, pos;
+	size_t planted = 0;
+
+	lg_diag_init(&d);
+	lg_ruleset_new(&rs);
+	if (lg_ruleset_add_json(rs, "t", pack, strlen(pack), &d) || lg_ruleset_compile(rs, NULL, NULL, &d)) {
+		char line[512];
+		for (size_t i = 0; i < d.n; i++) {
+			lg_diag_format(&d.v[i], line, sizeof(line));
+			printf("# %s\n", line);
+		}
+		printf("Bail out! test pack does not load\n");
+		return 1;
+	}
+	memset(&key, 7, sizeof(key));
+	lg_scanner_new(&s, rs, &key);
+
+	doc = "line one\n  key: " AKIA "\nnothing\n\ttoken=" GHP " and AKIAIOSFODNN7EXAMPLE\n";
+	a = scan_whole(s, "cfg.yml", doc, strlen(doc));
+	is_int(a->n, 2, "two secrets in a small document");
+	if (a->n == 2) {
+		is_str(a->v[0].id, "aws", "first is the AWS key");
+		is_int(a->v[0].line, 2, "on line 2");
+		is_int(a->v[0].col, 8, "at column 8");
+		is_int(a->v[0].end - a->v[0].start, 20, "the secret group only");
+		is_str(a->v[1].id, "ghp", "second is the GitHub token");
+		is_int(a->v[1].line, 4, "on line 4");
+		is_int(a->v[1].col, 8, "at column 8");
+		ok(strstr(a->v[1].preview, "cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0") == NULL, "preview redacted");
+	}
+	free(a);
+
+	doc = "token=ghp_cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0KU\npassword = \"changeme\"\npassword=\"get()\"\n";
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	is_int(a->n, 0, "bad checksum, placeholder and low entropy all filtered");
+	free(a);
+
+	doc = "PASSWORD = \"q8Zr!kV2#mTw\"\n";
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	ok(a->n == 1 && !strcmp(a->v[0].id, "kv"), "case-insensitive rule matches");
+	free(a);
+
+	doc = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Ax\n-----END RSA PRIVATE KEY-----\n";
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	ok(a->n == 1 && a->v[0].line == 1 && a->v[0].col == 1, "multi-line match found at its start");
+	free(a);
+
+	/* Path rules. */
+	a = scan_whole(s, "home/.ssh/id_rsa", "anything", 8);
+	ok(a->n == 1 && !strcmp(a->v[0].id, "keyfile") && a->v[0].line == 0, "path rule reports the file");
+	free(a);
+	a = scan_whole(s, "home/.ssh/id_rsa.pub", "anything", 8);
+	is_int(a->n, 0, "path rule does not fire on id_rsa.pub");
+	free(a);
+	doc = "//registry.npmjs.org/:_authToken=Zq8Kp3LxWm2Vb7YcTr4Nf6Hd\n";
+	a = scan_whole(s, "proj/.npmrc", doc, strlen(doc));
+	ok(a->n == 1 && !strcmp(a->v[0].id, "npmrc"), "path-restricted content rule fires in its file");
+	free(a);
+	a = scan_whole(s, "proj/notes.txt", doc, strlen(doc));
+	is_int(a->n, 0, "and not in another file");
+	free(a);
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	is_int(a->n, 0, "nor without a path");
+	free(a);
+
+	/* A big document with secrets at and around every pass boundary. */
+	big = malloc(bigsz);
+	for (size_t i = 0; i < bigsz; i++)
+		big[i] = (i % 61 == 60) ? '\n' : "abcdefghij klmnopqrstuvwxyz ABCDEF 0123456789 ;(){}"[i % 51];
+	for (size_t boundary = 1; boundary <= 3; boundary++) {
+		for (int delta = -8300; delta <= 8300; delta += 83) {
+			pos = boundary * (1u << 20) + (size_t)delta;
+			if (pos + 60 > bigsz)
+				continue;
+			if (planted % 2)
+				memcpy(big + pos, " " AKIA " ", 22);
+			else
+				memcpy(big + pos, " " GHP " ", 42);
+			planted++;
+		}
+	}
+	memcpy(big + bigsz - 21, AKIA, 20); /* right at the end */
+	planted++;
+	a = scan_whole(s, NULL, big, bigsz);
+	ok(a->n > 0, "big document scanned (%zu findings)", a->n);
+	{
+		size_t pieces[] = {1u << 20, 4096, 65536 + 17, 999983, (1u << 20) + 8192, 3};
+		for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			b = scan_stream(s, NULL, big, bigsz, pieces[k]);
+			ok(same(a, b), "streaming in pieces of %zu gives the same %zu findings (got %zu)",
+			   pieces[k], a->n, b->n);
+			free(b);
+		}
+	}
+	{
+		/* Overlapping plants overwrite each other; count what survives intact. */
+		size_t intact = 0;
+		for (size_t i = 0; i < a->n; i++)
+			intact += a->v[i].end - a->v[i].start == 20 || a->v[i].end - a->v[i].start == 40;
+		is_int(intact, a->n, "every finding is a whole secret");
+	}
+	free(a);
+
+	/* The per-document cap counts what it drops. */
+	{
+		size_t n = 3000, len = n * 22;
+		char *many = malloc(len);
+		for (size_t i = 0; i < n; i++) {
+			char key20[21];
+			snprintf(key20, sizeof(key20), "AKIAQ3EG%04zuZ7QWFXKD", i);
+			/* digits 0-1 and 8-9 are outside [A-Z2-7]: map them */
+			for (int j = 8; j < 12; j++)
+				key20[j] = "23456723456"[key20[j] - '0'];
+			memcpy(many + i * 22, " ", 1);
+			memcpy(many + i * 22 + 1, key20, 20);
+			many[i * 22 + 21] = '\n';
+		}
+		a = scan_whole(s, NULL, many, len);
+		is_int(a->n, LG_FINDINGS_PER_DOC_MAX, "findings per document capped");
+		ok(lg_scanner_dropped(s) > 0, "the rest counted as dropped (%zu)", lg_scanner_dropped(s));
+		free(a);
+		free(many);
+	}
+
+	/* Binary detection. */
+	ok(lg_looks_binary("ab\0cd", 5), "NUL byte means binary");
+	ok(!lg_looks_binary("abcd", 4), "text is text");
+
+	/* Several threads share one rule set. */
+	{
+		pthread_t t[4];
+		struct thread_arg args[4];
+		doc = "k=" AKIA "\nt=" GHP "\n";
+		for (int i = 0; i < 4; i++) {
+			args[i] = (struct thread_arg){rs, doc, strlen(doc), 0};
+			pthread_create(&t[i], NULL, thread_main, &args[i]);
+		}
+		for (int i = 0; i < 4; i++) {
+			pthread_join(t[i], NULL);
+			is_int(args[i].found, 40, "thread %d found every secret", i);
+		}
+	}
+
+	free(big);
+	lg_scanner_free(s);
+	lg_ruleset_free(rs);
+	lg_diag_release(&d);
+	return done();
+}
