@@ -1,0 +1,497 @@
+/*
+ * The push walk. Git has not moved any ref yet while pre-receive runs, so
+ * the commits a push adds are exactly those reachable from the new ids and
+ * from no existing ref: a revision walk that pushes the new ids and hides
+ * every ref. A new branch made from old commits therefore adds nothing, and a
+ * force push never rescans what it overwrote.
+ *
+ * Each new commit is compared with its first parent (or the empty tree);
+ * for a merge, a path whose new blob is already in another parent is not
+ * new. Blobs are collected once each however many commits and paths share
+ * them; every (commit, path) that introduces a blob stays an item so that
+ * messages can say where a secret is.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "push.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hexval(s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+static int is_zero_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '0')
+			return 0;
+	return 1;
+}
+
+int push_parse_updates(struct push *p, const char *input, size_t len, int *sha256,
+		       struct lg_diag *d)
+{
+	size_t lineno = 0, cap = 0;
+	const char *s = input, *end = input + len;
+
+	*sha256 = 0;
+	if (len > PUSH_STDIN_MAX) {
+		lg_diag_add(d, NULL, NULL, NULL, "more than %u bytes of ref updates", PUSH_STDIN_MAX);
+		return LG_ETOOLARGE;
+	}
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *e = nl ? nl : end, *sp1, *sp2;
+		size_t hl, rl;
+		struct push_update *u;
+
+		lineno++;
+		if (e == s) { /* tolerate blank lines */
+			s = e + 1;
+			continue;
+		}
+		sp1 = memchr(s, ' ', (size_t)(e - s));
+		sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(e - sp1 - 1)) : NULL;
+		if (!sp1 || !sp2) {
+			lg_diag_add(d, NULL, NULL, NULL, "line %zu is not '<old> <new> <ref>'", lineno);
+			return LG_EINVALID;
+		}
+		hl = (size_t)(sp1 - s);
+		rl = (size_t)(e - sp2 - 1);
+		if ((hl != 40 && hl != 64) || (size_t)(sp2 - sp1 - 1) != hl || !all_hex(s, hl) ||
+		    !all_hex(sp1 + 1, hl)) {
+			lg_diag_add(d, NULL, NULL, NULL, "line %zu: object ids must be 40 or 64 hex digits",
+				    lineno);
+			return LG_EINVALID;
+		}
+		if (rl == 0 || rl > PUSH_REFNAME_MAX || memchr(sp2 + 1, '\0', rl)) {
+			lg_diag_add(d, NULL, NULL, NULL, "line %zu: bad ref name", lineno);
+			return LG_EINVALID;
+		}
+		for (size_t i = 0; i < rl; i++) {
+			unsigned char c = (unsigned char)sp2[1 + i];
+			if (c < 0x20 || c == 0x7f) {
+				lg_diag_add(d, NULL, NULL, NULL, "line %zu: control character in ref name", lineno);
+				return LG_EINVALID;
+			}
+		}
+		if (hl == 64) {
+			*sha256 = 1;
+			return LG_EINVALID;
+		}
+		if (p->nupdates == PUSH_UPDATES_MAX) {
+			lg_diag_add(d, NULL, NULL, NULL, "more than %d ref updates", PUSH_UPDATES_MAX);
+			return LG_ETOOLARGE;
+		}
+		if (p->nupdates == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct push_update *v = realloc(p->updates, ncap * sizeof(*v));
+			if (!v)
+				return LG_ENOMEM;
+			p->updates = v;
+			cap = ncap;
+		}
+		u = &p->updates[p->nupdates];
+		memset(u, 0, sizeof(*u));
+		u->ref = strndup(sp2 + 1, rl);
+		if (!u->ref)
+			return LG_ENOMEM;
+		p->nupdates++;
+		git_oid_fromstrn(&u->old_id, s, hl);
+		git_oid_fromstrn(&u->new_id, sp1 + 1, hl);
+		u->is_create = is_zero_hex(s, hl);
+		u->is_delete = is_zero_hex(sp1 + 1, hl);
+		s = nl ? nl + 1 : end;
+	}
+	return LG_OK;
+}
+
+int push_is_incoming(const struct push *p, const git_oid *id)
+{
+	return p->quarantine ? git_odb_exists(p->quarantine, id) : 1;
+}
+
+static size_t oid_hash(const git_oid *id)
+{
+	size_t h;
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+/* Index of blob id in p->blobs, adding it when new; SIZE_MAX on no memory. */
+static size_t blob_index(struct push *p, const git_oid *id)
+{
+	size_t mask, i;
+
+	if ((p->nblobs + 1) * 2 > p->blobset_cap) {
+		size_t ncap = p->blobset_cap ? p->blobset_cap * 2 : 1024;
+		size_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return SIZE_MAX;
+		for (size_t k = 0; k < p->nblobs; k++) {
+			size_t j = oid_hash(&p->blobs[k]) & (ncap - 1);
+			while (ns[j])
+				j = (j + 1) & (ncap - 1);
+			ns[j] = k + 1;
+		}
+		free(p->blobset);
+		p->blobset = ns;
+		p->blobset_cap = ncap;
+	}
+	mask = p->blobset_cap - 1;
+	for (i = oid_hash(id) & mask; p->blobset[i]; i = (i + 1) & mask)
+		if (git_oid_equal(&p->blobs[p->blobset[i] - 1], id))
+			return p->blobset[i] - 1;
+	if (p->nblobs == p->capblobs) {
+		size_t ncap = p->capblobs ? p->capblobs * 2 : 256;
+		git_oid *v = realloc(p->blobs, ncap * sizeof(*v));
+		if (!v)
+			return SIZE_MAX;
+		p->blobs = v;
+		p->capblobs = ncap;
+	}
+	p->blobs[p->nblobs] = *id;
+	p->blobset[i] = ++p->nblobs;
+	return p->nblobs - 1;
+}
+
+static struct push_item *add_item(struct push *p, enum push_item_kind kind, const git_oid *id,
+				  const char *path, size_t commit)
+{
+	struct push_item *it;
+
+	if (p->nitems == p->capitems) {
+		size_t ncap = p->capitems ? p->capitems * 2 : 256;
+		struct push_item *v = realloc(p->items, ncap * sizeof(*v));
+		if (!v)
+			return NULL;
+		p->items = v;
+		p->capitems = ncap;
+	}
+	it = &p->items[p->nitems];
+	memset(it, 0, sizeof(*it));
+	it->kind = kind;
+	it->id = *id;
+	it->commit = commit;
+	it->blob = SIZE_MAX;
+	if (path && !(it->path = strdup(path)))
+		return NULL;
+	if (kind == ITEM_BLOB && (it->blob = blob_index(p, id)) == SIZE_MAX) {
+		free(it->path);
+		return NULL;
+	}
+	p->nitems++;
+	return it;
+}
+
+static size_t add_commit(struct push *p, const git_oid *id, const char *summary, int is_root)
+{
+	struct push_commit *c;
+
+	if (p->ncommits == p->capcommits) {
+		size_t ncap = p->capcommits ? p->capcommits * 2 : 64;
+		struct push_commit *v = realloc(p->commits, ncap * sizeof(*v));
+		if (!v)
+			return SIZE_MAX;
+		p->commits = v;
+		p->capcommits = ncap;
+	}
+	c = &p->commits[p->ncommits];
+	memset(c, 0, sizeof(*c));
+	c->id = *id;
+	c->summary = strdup(summary ? summary : "");
+	c->is_root = is_root;
+	if (!c->summary)
+		return SIZE_MAX;
+	return p->ncommits++;
+}
+
+static int is_blob_mode(uint16_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE ||
+	       mode == GIT_FILEMODE_LINK;
+}
+
+/*
+ * Items for what tree adds relative to base (NULL: the empty tree). Blobs
+ * that any of the other parents already hold at the same path are not new.
+ */
+static int add_tree_changes(struct push *p, git_tree *base, git_tree *tree, git_tree **others,
+			    size_t nothers, size_t commit, struct lg_diag *d)
+{
+	git_diff_options opts;
+	git_diff *diff = NULL;
+	int err = LG_OK;
+
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
+	if (git_diff_tree_to_tree(&diff, p->repo, base, tree, &opts) < 0) {
+		const git_error *e = git_error_last();
+		lg_diag_add(d, NULL, NULL, NULL, "cannot compare trees: %s", e ? e->message : "unknown error");
+		return LG_ERROR;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *dl = git_diff_get_delta(diff, i);
+		struct push_item *it;
+		int known = 0;
+
+		if (dl->status != GIT_DELTA_ADDED && dl->status != GIT_DELTA_MODIFIED &&
+		    dl->status != GIT_DELTA_TYPECHANGE)
+			continue;
+		/* Submodule entries (gitlinks) name commits of another repository. */
+		if (!is_blob_mode(dl->new_file.mode))
+			continue;
+		for (size_t k = 0; k < nothers && !known; k++) {
+			git_tree_entry *e = NULL;
+			if (git_tree_entry_bypath(&e, others[k], dl->new_file.path) == 0) {
+				known = git_oid_equal(git_tree_entry_id(e), &dl->new_file.id);
+				git_tree_entry_free(e);
+			}
+		}
+		if (known)
+			continue;
+		it = add_item(p, ITEM_BLOB, &dl->new_file.id, dl->new_file.path, commit);
+		if (!it) {
+			err = LG_ENOMEM;
+			break;
+		}
+		if (dl->status == GIT_DELTA_MODIFIED && is_blob_mode(dl->old_file.mode))
+			it->old_id = dl->old_file.id;
+	}
+	git_diff_free(diff);
+	return err;
+}
+
+static int git_fail(struct lg_diag *d, const char *what, const git_oid *id)
+{
+	const git_error *e = git_error_last();
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	lg_diag_add(d, NULL, NULL, NULL, "%s %s: %s", what, hex, e ? e->message : "unknown error");
+	return LG_ERROR;
+}
+
+static int walk_commit(struct push *p, const git_oid *id, struct lg_diag *d)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL, *base = NULL, **others = NULL;
+	size_t np, idx, nothers = 0;
+	int err = LG_ERROR;
+
+	if (git_commit_lookup(&c, p->repo, id) < 0)
+		return git_fail(d, "cannot read commit", id);
+	np = git_commit_parentcount(c);
+	idx = add_commit(p, id, git_commit_summary(c), np == 0);
+	if (idx == SIZE_MAX) {
+		err = LG_ENOMEM;
+		goto out;
+	}
+	if (!add_item(p, ITEM_COMMIT_MESSAGE, id, NULL, idx)) {
+		err = LG_ENOMEM;
+		goto out;
+	}
+	if (git_commit_tree(&tree, c) < 0) {
+		err = git_fail(d, "cannot read the tree of commit", id);
+		goto out;
+	}
+	if (np > 0) {
+		git_commit *parent = NULL;
+		if (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&base, parent) < 0) {
+			git_commit_free(parent);
+			err = git_fail(d, "cannot read the first parent of commit", id);
+			goto out;
+		}
+		git_commit_free(parent);
+	}
+	if (np > 1) {
+		others = calloc(np - 1, sizeof(*others));
+		if (!others) {
+			err = LG_ENOMEM;
+			goto out;
+		}
+		for (size_t k = 1; k < np; k++) {
+			git_commit *parent = NULL;
+			if (git_commit_parent(&parent, c, (unsigned)k) < 0 ||
+			    git_commit_tree(&others[nothers], parent) < 0) {
+				git_commit_free(parent);
+				err = git_fail(d, "cannot read a parent of merge commit", id);
+				goto out;
+			}
+			nothers++;
+			git_commit_free(parent);
+		}
+	}
+	err = add_tree_changes(p, base, tree, others, nothers, idx, d);
+out:
+	for (size_t k = 0; k < nothers; k++)
+		git_tree_free(others[k]);
+	free(others);
+	git_tree_free(base);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return err;
+}
+
+int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
+	      struct lg_diag *d)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	size_t pushed = 0;
+	int err = LG_ERROR, rc;
+
+	p->repo = repo;
+	if (quarantine_dir && *quarantine_dir) {
+		if (git_odb_new(&p->quarantine) < 0 ||
+		    git_odb_add_disk_alternate(p->quarantine, quarantine_dir) < 0) {
+			lg_diag_add(d, NULL, NULL, NULL, "cannot open the quarantine %s", quarantine_dir);
+			return LG_ERROR;
+		}
+	}
+	if (git_revwalk_new(&walk, repo) < 0) {
+		lg_diag_add(d, NULL, NULL, NULL, "cannot start a revision walk");
+		return LG_ERROR;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+	for (size_t i = 0; i < p->nupdates; i++) {
+		struct push_update *u = &p->updates[i];
+		git_object *obj = NULL;
+
+		if (u->is_delete)
+			continue;
+		if (git_object_lookup(&obj, repo, &u->new_id, GIT_OBJECT_ANY) < 0) {
+			err = git_fail(d, "the pushed object is missing:", &u->new_id);
+			goto out;
+		}
+		/* Annotated tags, possibly tags of tags: each new one is a message. */
+		while (git_object_type(obj) == GIT_OBJECT_TAG) {
+			git_object *target = NULL;
+			if (push_is_incoming(p, git_object_id(obj)) &&
+			    !add_item(p, ITEM_TAG_MESSAGE, git_object_id(obj), u->ref, SIZE_MAX)) {
+				git_object_free(obj);
+				err = LG_ENOMEM;
+				goto out;
+			}
+			if (git_tag_target(&target, (git_tag *)obj) < 0) {
+				err = git_fail(d, "cannot read the target of tag", git_object_id(obj));
+				git_object_free(obj);
+				goto out;
+			}
+			git_object_free(obj);
+			obj = target;
+		}
+		switch (git_object_type(obj)) {
+		case GIT_OBJECT_COMMIT:
+			if (git_revwalk_push(walk, git_object_id(obj)) < 0) {
+				err = git_fail(d, "cannot walk from", git_object_id(obj));
+				git_object_free(obj);
+				goto out;
+			}
+			pushed++;
+			break;
+		case GIT_OBJECT_TREE:
+		case GIT_OBJECT_BLOB: {
+			/* A ref straight to a tree or blob: scan it whole, as new. */
+			char label[PUSH_REFNAME_MAX + 32];
+			size_t idx;
+			snprintf(label, sizeof(label), "(%s points at a %s)", u->ref,
+				 git_object_type(obj) == GIT_OBJECT_TREE ? "tree" : "blob");
+			idx = add_commit(p, git_object_id(obj), label, 1);
+			if (idx == SIZE_MAX)
+				err = LG_ENOMEM;
+			else if (git_object_type(obj) == GIT_OBJECT_TREE)
+				err = add_tree_changes(p, NULL, (git_tree *)obj, NULL, 0, idx, d);
+			else
+				err = add_item(p, ITEM_BLOB, git_object_id(obj), u->ref, idx) ? LG_OK : LG_ENOMEM;
+			if (err) {
+				git_object_free(obj);
+				goto out;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		git_object_free(obj);
+	}
+	if (pushed) {
+		if (git_revwalk_hide_glob(walk, "refs/*") < 0) {
+			const git_error *e = git_error_last();
+			lg_diag_add(d, NULL, NULL, NULL, "cannot read the repository's refs: %s",
+				    e ? e->message : "unknown error");
+			goto out;
+		}
+		while ((rc = git_revwalk_next(&id, walk)) == 0) {
+			if (p->cancel && *p->cancel) {
+				lg_diag_add(d, NULL, NULL, NULL, "cancelled");
+				goto out;
+			}
+			if ((err = walk_commit(p, &id, d)))
+				goto out;
+		}
+		if (rc != GIT_ITEROVER) {
+			const git_error *e = git_error_last();
+			lg_diag_add(d, NULL, NULL, NULL, "revision walk failed: %s",
+				    e ? e->message : "unknown error");
+			err = LG_ERROR;
+			goto out;
+		}
+	}
+	/* Mark the tips: the commits the refs will point at. */
+	for (size_t i = 0; i < p->nupdates; i++) {
+		git_object *obj = NULL;
+		if (p->updates[i].is_delete)
+			continue;
+		if (git_object_lookup(&obj, repo, &p->updates[i].new_id, GIT_OBJECT_ANY) == 0) {
+			git_object *peeled = NULL;
+			if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
+				for (size_t k = 0; k < p->ncommits; k++) {
+					if (git_oid_equal(&p->commits[k].id, git_object_id(peeled))) {
+						p->commits[k].is_tip = 1;
+						p->commits[k].ref = p->updates[i].ref;
+					}
+				}
+				git_object_free(peeled);
+			}
+			git_object_free(obj);
+		}
+	}
+	err = LG_OK;
+out:
+	git_revwalk_free(walk);
+	return err;
+}
+
+void push_release(struct push *p)
+{
+	for (size_t i = 0; i < p->nupdates; i++)
+		free(p->updates[i].ref);
+	free(p->updates);
+	for (size_t i = 0; i < p->ncommits; i++)
+		free(p->commits[i].summary);
+	free(p->commits);
+	for (size_t i = 0; i < p->nitems; i++)
+		free(p->items[i].path);
+	free(p->items);
+	free(p->blobs);
+	free(p->blobset);
+	git_odb_free(p->quarantine);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,198 @@
+/*
+ * SQLite state store. Every connection sets WAL mode and a busy timeout,
+ * so hooks running side by side and the daemon queue up instead of
+ * failing; each write is one short transaction. Schema changes are
+ * numbered migrations recorded in PRAGMA user_version.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "loader.h"
+#include "store.h"
+
+struct lg_store {
+	sqlite3 *db;
+};
+
+static const char *const migrations[] = {
+	/* 1: audit events. */
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_ms INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" repo TEXT NOT NULL DEFAULT '',"
+	" pusher TEXT NOT NULL DEFAULT '',"
+	" protocol TEXT NOT NULL DEFAULT '',"
+	" refs TEXT NOT NULL DEFAULT '[]',"
+	" findings TEXT NOT NULL DEFAULT '[]',"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" exemptions TEXT NOT NULL DEFAULT '[]',"
+	" duration_ms INTEGER NOT NULL DEFAULT 0,"
+	" bytes_scanned INTEGER NOT NULL DEFAULT 0,"
+	" objects_scanned INTEGER NOT NULL DEFAULT 0,"
+	" ruleset TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX events_time ON events(time_ms);"
+	"CREATE INDEX events_repo ON events(repo, time_ms);",
+};
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+struct sqlite3 *lg_store_db(struct lg_store *st)
+{
+	return st->db;
+}
+
+char *lg_store_default_path(void)
+{
+	const char *e = getenv("LEAKGATE_DB");
+	char *p = NULL;
+
+	if (e && *e)
+		return strdup(e);
+	e = getenv("XDG_STATE_HOME");
+	if (e && *e)
+		return asprintf(&p, "%s/leakgate/leakgate.db", e) < 0 ? NULL : p;
+	e = getenv("HOME");
+	if (e && *e)
+		return asprintf(&p, "%s/.local/state/leakgate/leakgate.db", e) < 0 ? NULL : p;
+	return NULL;
+}
+
+static int exec(struct lg_store *st, const char *sql, const char *path, struct lg_diag *d)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		lg_diag_add(d, path, NULL, NULL, "database error: %s", msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return LG_ERROR;
+	}
+	return LG_OK;
+}
+
+static int migrate(struct lg_store *st, const char *path, struct lg_diag *d)
+{
+	sqlite3_stmt *q = NULL;
+	int version = 0, err;
+
+	/* BEGIN IMMEDIATE: two processes opening a new file migrate one at a time. */
+	if ((err = exec(st, "BEGIN IMMEDIATE", path, d)))
+		return err;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (version > (int)N_MIGRATIONS) {
+		lg_diag_add(d, path, NULL, NULL,
+			    "database schema version %d is newer than this leakgate knows (%zu): upgrade leakgate",
+			    version, N_MIGRATIONS);
+		exec(st, "ROLLBACK", path, NULL);
+		return LG_EINVALID;
+	}
+	for (size_t i = (size_t)version; i < N_MIGRATIONS; i++) {
+		char pragma[64];
+		if ((err = exec(st, migrations[i], path, d))) {
+			exec(st, "ROLLBACK", path, NULL);
+			return err;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu", i + 1);
+		if ((err = exec(st, pragma, path, d))) {
+			exec(st, "ROLLBACK", path, NULL);
+			return err;
+		}
+	}
+	return exec(st, "COMMIT", path, d);
+}
+
+int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d)
+{
+	struct lg_store *st = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int err = LG_ERROR;
+
+	*out = NULL;
+	if (create) {
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+		if (slash && slash != dir) {
+			*slash = '\0';
+			lg_mkdir_p(dir, 0700);
+		}
+		free(dir);
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return LG_ENOMEM;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		lg_diag_add(d, path, NULL, NULL, "cannot open the database: %s",
+			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, LG_STORE_BUSY_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+		 path, d))
+		goto fail;
+	if ((err = migrate(st, path, d)))
+		goto fail;
+	*out = st;
+	return LG_OK;
+fail:
+	lg_store_close(st);
+	return err ? err : LG_ERROR;
+}
+
+void lg_store_close(struct lg_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s, const char *dflt)
+{
+	sqlite3_bind_text(q, i, s ? s : dflt, -1, SQLITE_TRANSIENT);
+}
+
+int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *id_out,
+		       struct lg_diag *d)
+{
+	static const char sql[] =
+		"INSERT INTO events (time_ms, kind, repo, pusher, protocol, refs, findings, reason,"
+		" exemptions, duration_ms, bytes_scanned, objects_scanned, ruleset)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+		lg_diag_add(d, NULL, NULL, NULL, "database error: %s", sqlite3_errmsg(st->db));
+		return LG_ERROR;
+	}
+	sqlite3_bind_int64(q, 1, ev->time_ms);
+	bind_text(q, 2, ev->kind, "accepted");
+	bind_text(q, 3, ev->repo, "");
+	bind_text(q, 4, ev->pusher, "");
+	bind_text(q, 5, ev->protocol, "");
+	bind_text(q, 6, ev->refs_json, "[]");
+	bind_text(q, 7, ev->findings_json, "[]");
+	bind_text(q, 8, ev->reason, "");
+	bind_text(q, 9, ev->exemptions_json, "[]");
+	sqlite3_bind_int64(q, 10, ev->duration_ms);
+	sqlite3_bind_int64(q, 11, ev->bytes_scanned);
+	sqlite3_bind_int64(q, 12, ev->objects_scanned);
+	bind_text(q, 13, ev->ruleset, "");
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		lg_diag_add(d, NULL, NULL, NULL, "cannot record the event: %s", sqlite3_errmsg(st->db));
+		return LG_ERROR;
+	}
+	if (id_out)
+		*id_out = sqlite3_last_insert_rowid(st->db);
+	return LG_OK;
+}
