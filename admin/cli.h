@@ -7,6 +7,7 @@
 /* Each returns the process exit status. */
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 /* Print every entry of d on stderr, one line each, after a headline. */
 void cli_print_diag(const char *headline, const struct lg_diag *d);

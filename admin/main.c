@@ -19,6 +19,8 @@ static void usage(FILE *f)
 		"                      find secrets in files, directories or standard input\n"
 		"  rules check PATH    validate a rule pack and run its examples\n"
 		"  rules list          list the rules in use\n"
+		"  install --repo PATH | --gitlab DIR | --gitea ROOT\n"
+		"                      install the pre-receive hook\n"
 		"  version             print the version\n"
 		"\n"
 		"Run 'leakgate <command> --help' for a command's options.\n");
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "install") == 0)
+		return cmd_install(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("leakgate %s\n", PACKAGE_VERSION);
 		return 0;
