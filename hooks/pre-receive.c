@@ -41,6 +41,10 @@
 #define BYPASS_REASON_MAX 500
 /* After the time budget, workers get this long to notice before the watchdog decides. */
 #define WATCHDOG_GRACE_S 2
+/* Blobs a scanning thread takes at a time. */
+#define WORKER_BATCH 64
+/* Pushes with at most this many new blobs are scanned without threads. */
+#define INLINE_BLOBS_MAX 32
 
 enum fstatus { F_BLOCK, F_PREEXISTING, F_CARRIED };
 
@@ -74,6 +78,7 @@ struct hook {
 	uint64_t bytes_scanned;
 	size_t objects_scanned;
 	int64_t t0_ms;
+	int64_t t0_us;
 	char *bypass_reason;
 	int bypass_requested, bypass_bad;
 	int gitlab;
@@ -87,6 +92,20 @@ struct hook {
 	pthread_cond_t done_cv;
 	int done;
 };
+
+static int trace_on;
+
+/* LEAKGATE_TRACE=1: phase times on stderr, for administrators measuring the hook. */
+static void trace(const struct hook *h, const char *phase)
+{
+	struct timespec ts;
+
+	if (!trace_on)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "leakgate: trace: %-14s %8.3f ms\n", phase,
+		(double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - (double)h->t0_us / 1e3);
+}
 
 static int64_t now_ms(void)
 {
@@ -106,6 +125,33 @@ static void say(struct hook *h, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s%s\n", h && h->gitlab ? "GL-HOOK-ERR: " : "", line);
+}
+
+/*
+ * A long text as lines of at most 78 columns; the first line starts with
+ * label, the others are indented to line up under the text.
+ */
+static void say_wrapped(struct hook *h, const char *label, const char *text)
+{
+	const size_t width = 78, indent = strlen(label);
+	const char *p = text;
+	int first = 1;
+
+	while (*p) {
+		size_t room = width > indent ? width - indent : 20, n = strlen(p), cut = n;
+		if (n > room) {
+			cut = room;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = room;
+		}
+		say(h, "%*s%.*s", (int)indent, first ? label : "", (int)cut, p);
+		first = 0;
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
 }
 
 static void flist_add(struct flist *l, const struct hfinding *f)
@@ -317,6 +363,7 @@ struct worker {
 	struct lg_scanner *scanner;
 	struct flist out;
 	size_t cur_blob;
+	size_t next, end; /* the run of blobs this worker has taken */
 	uint64_t bytes;
 	size_t objects, large, binary;
 	int err;
@@ -353,10 +400,22 @@ static void *worker_main(void *arg)
 		git_odb_object *obj = NULL;
 		const char *data;
 
-		pthread_mutex_lock(&h->lock);
-		b = h->next_blob < h->push.nblobs ? h->next_blob++ : SIZE_MAX;
-		pthread_mutex_unlock(&h->lock);
-		if (b == SIZE_MAX || h->cancel)
+		/*
+		 * Blobs are in pack order: take them in runs, so that each
+		 * thread's delta-base cache sees neighbours.
+		 */
+		if (w->next == w->end) {
+			pthread_mutex_lock(&h->lock);
+			w->next = h->next_blob;
+			w->end = w->next + WORKER_BATCH < h->push.nblobs ? w->next + WORKER_BATCH
+									 : h->push.nblobs;
+			h->next_blob = w->end;
+			pthread_mutex_unlock(&h->lock);
+			if (w->next == w->end)
+				break;
+		}
+		b = w->next++;
+		if (h->cancel)
 			break;
 		w->cur_blob = b;
 		if (git_odb_read_header(&size, &type, w->odb, &h->push.blobs[b]) < 0) {
@@ -414,20 +473,36 @@ static void scan_blobs(struct hook *h, const char *quarantine)
 	for (size_t i = h->push.nitems; i-- > 0;)
 		if (h->push.items[i].kind == ITEM_BLOB)
 			blob_paths[h->push.items[i].blob] = h->push.items[i].path;
+	/*
+	 * A small push is read on this thread with the repository already
+	 * open: starting threads and opening more handles would cost more
+	 * than the scan.
+	 */
+	if (h->push.nblobs <= INLINE_BLOBS_MAX)
+		n = 1;
 	for (int i = 0; i < n; i++) {
 		w[i].h = h;
-		if (open_repo(&w[i].repo, h->git_dir, quarantine) < 0 ||
-		    git_repository_odb(&w[i].odb, w[i].repo) < 0)
+		if (n == 1) {
+			w[i].repo = h->repo;
+		} else if (open_repo(&w[i].repo, h->git_dir, quarantine) < 0) {
 			fail(h, "cannot open the repository: %s",
+			     git_error_last() ? git_error_last()->message : "unknown error");
+		}
+		if (git_repository_odb(&w[i].odb, w[i].repo) < 0)
+			fail(h, "cannot open the object database: %s",
 			     git_error_last() ? git_error_last()->message : "unknown error");
 		if (lg_scanner_new(&w[i].scanner, h->rs, &h->key))
 			fail(h, "out of memory");
 	}
-	for (int i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, worker_main, &w[i]) != 0)
-			fail(h, "cannot start a scanning thread");
-	for (int i = 0; i < n; i++)
-		pthread_join(t[i], NULL);
+	if (n == 1) {
+		worker_main(&w[0]);
+	} else {
+		for (int i = 0; i < n; i++)
+			if (pthread_create(&t[i], NULL, worker_main, &w[i]) != 0)
+				fail(h, "cannot start a scanning thread");
+		for (int i = 0; i < n; i++)
+			pthread_join(t[i], NULL);
+	}
 	for (int i = 0; i < n; i++) {
 		if (w[i].err)
 			fail(h, "%s", w[i].msg);
@@ -440,7 +515,8 @@ static void scan_blobs(struct hook *h, const char *quarantine)
 		free(w[i].out.v);
 		lg_scanner_free(w[i].scanner);
 		git_odb_free(w[i].odb);
-		git_repository_free(w[i].repo);
+		if (w[i].repo != h->repo)
+			git_repository_free(w[i].repo);
 	}
 	free(w);
 	free(t);
@@ -668,7 +744,7 @@ static void explain(struct hook *h, size_t nblock)
 			say(h, "    where:       %s, line %llu", item_path(h, f), (unsigned long long)f->line);
 		say(h, "    secret:      %s", f->preview);
 		say(h, "    fingerprint: %s", f->fingerprint);
-		say(h, "    what to do:  %s", lg_rule_remediation(f->rule));
+		say_wrapped(h, "    what to do:  ", lg_rule_remediation(f->rule));
 	}
 	(void)latest_item;
 	if (more)
@@ -777,6 +853,17 @@ static void identify(struct hook *h)
 		h->protocol = strdup("local");
 }
 
+static void *init_libgit2(void *unused)
+{
+	(void)unused;
+	git_libgit2_init();
+	/* git's index-pack has already hashed every incoming object. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* Git itself decided that this repository may be used. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	return NULL;
+}
+
 static char *read_stdin(size_t *len, int *too_large)
 {
 	size_t cap = 65536, n = 0;
@@ -816,27 +903,38 @@ int main(int argc, char **argv)
 {
 	static struct hook hook;
 	struct hook *h = &hook;
-	struct lg_diag d;
+	struct lg_diag d, spec_d;
 	struct lg_load_opts lo;
 	const char *quarantine;
+	pthread_t init_thread;
+	int spawned, spec_err;
 	pthread_t wd;
 	char *input, *keypath = NULL;
-	size_t len, nblock = 0, nwarn = 0;
-	int sha256 = 0, too_large = 0, err;
+	size_t len = 0, nblock = 0, nwarn = 0;
+	int sha256 = 0, too_large = 0;
 
 	(void)argc;
 	(void)argv;
 	h->t0_ms = now_ms();
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		h->t0_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	}
+	trace_on = getenv("LEAKGATE_TRACE") && *getenv("LEAKGATE_TRACE") && strcmp(getenv("LEAKGATE_TRACE"), "0");
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_mutex_init(&h->finish, NULL);
 	pthread_cond_init(&h->done_cv, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lg_diag_init(&d);
-	git_libgit2_init();
-	/* git's index-pack has already hashed every incoming object. */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	/* Git itself decided that this repository may be used. */
-	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	/*
+	 * libgit2's start-up loads the system's TLS certificates (about 5 ms
+	 * here), which the hook never uses: let it run on a second thread
+	 * while this one reads the input and loads the built-in rules.
+	 */
+	spawned = pthread_create(&init_thread, NULL, init_libgit2, NULL) == 0;
+	if (!spawned)
+		init_libgit2(NULL);
 
 	h->git_dir = getenv("GIT_DIR");
 	if (!h->git_dir || !*h->git_dir)
@@ -845,9 +943,19 @@ int main(int argc, char **argv)
 	if (!quarantine || !*quarantine)
 		quarantine = getenv("GIT_QUARANTINE_PATH");
 	identify(h);
+	input = read_stdin(&len, &too_large);
+	memset(&lo, 0, sizeof(lo));
+	lo.cache_dir = getenv("LEAKGATE_CACHE_DIR");
+	lg_diag_init(&spec_d);
+	spec_err = lg_ruleset_load(&h->rs, &lo, NULL, &spec_d);
+	trace(h, "rules");
+	if (spawned)
+		pthread_join(init_thread, NULL);
+	trace(h, "libgit2 init");
 	hook_config_load(&h->cfg, h->git_dir, &d);
 	lg_diag_release(&d);
 
+	trace(h, "config");
 	/* The audit store first, so that every later failure is recorded. */
 	{
 		char *dbp = h->cfg.db_path ? strdup(h->cfg.db_path) : lg_store_default_path();
@@ -862,7 +970,7 @@ int main(int argc, char **argv)
 		free(dbp);
 	}
 
-	input = read_stdin(&len, &too_large);
+	trace(h, "store");
 	if (!input || too_large)
 		fail(h, "the ref updates from git are too large or unreadable");
 	if (push_parse_updates(&h->push, input, len, &sha256, &d)) {
@@ -882,27 +990,38 @@ int main(int argc, char **argv)
 		     LIBGIT2_VER_MAJOR, LIBGIT2_VER_MINOR);
 	read_push_options(h);
 
+	trace(h, "stdin");
 	if (pthread_create(&wd, NULL, watchdog, h) != 0)
 		fail(h, "cannot start the watchdog");
 	pthread_detach(wd);
 
-	memset(&lo, 0, sizeof(lo));
-	lo.packs = (const char *const *)h->cfg.packs;
-	lo.npacks = h->cfg.npacks;
-	lo.disabled = (const char *const *)h->cfg.disabled;
-	lo.ndisabled = h->cfg.ndisabled;
-	lo.cache_dir = h->cfg.cache_dir;
-	if ((err = lg_ruleset_load(&h->rs, &lo, NULL, &d))) {
+	/* The rules loaded above are the ones unless the configuration says otherwise. */
+	if (h->cfg.npacks || h->cfg.ndisabled ||
+	    (h->cfg.cache_dir && (!lo.cache_dir || strcmp(lo.cache_dir, h->cfg.cache_dir)))) {
+		lg_ruleset_free(h->rs);
+		h->rs = NULL;
+		lg_diag_release(&spec_d);
+		memset(&lo, 0, sizeof(lo));
+		lo.packs = (const char *const *)h->cfg.packs;
+		lo.npacks = h->cfg.npacks;
+		lo.disabled = (const char *const *)h->cfg.disabled;
+		lo.ndisabled = h->cfg.ndisabled;
+		lo.cache_dir = h->cfg.cache_dir;
+		spec_err = lg_ruleset_load(&h->rs, &lo, NULL, &spec_d);
+	}
+	if (spec_err) {
 		char msg[600] = "unknown error";
-		if (d.n)
-			lg_diag_format(&d.v[0], msg, sizeof(msg));
+		if (spec_d.n)
+			lg_diag_format(&spec_d.v[0], msg, sizeof(msg));
 		fail(h, "the rules cannot be loaded: %s", msg);
 	}
+	lg_diag_release(&spec_d);
 	keypath = h->cfg.key_file ? strdup(h->cfg.key_file) : lg_key_default_path();
 	if (!keypath || lg_key_load(&h->key, keypath, 1))
 		fail(h, "the fingerprint key %s is not usable", keypath ? keypath : "(none)");
 	free(keypath);
 
+	trace(h, "key");
 	if (open_repo(&h->repo, h->git_dir, quarantine) < 0)
 		fail(h, "cannot open the repository: %s",
 		     git_error_last() ? git_error_last()->message : "unknown error");
@@ -915,12 +1034,17 @@ int main(int argc, char **argv)
 			fail(h, "the scan did not finish within %d s (leakgate.timeout)", h->cfg.timeout);
 		fail(h, "%s", msg);
 	}
+	trace(h, "walk");
+	if (push_order_blobs(&h->push, quarantine))
+		fail(h, "out of memory");
 	scan_blobs(h, quarantine);
+	trace(h, "scan");
 	if (!h->cancel)
 		attribute(h);
 	if (h->cancel)
 		fail(h, "the scan did not finish within %d s (leakgate.timeout)", h->cfg.timeout);
 
+	trace(h, "attribute");
 	pthread_mutex_lock(&h->lock);
 	h->done = 1;
 	pthread_cond_broadcast(&h->done_cv);
@@ -953,6 +1077,7 @@ int main(int argc, char **argv)
 	if (nblock == 0) {
 		if (record(h, nwarn ? "warned" : "accepted", "") < 0)
 			fail(h, "the audit event could not be recorded");
+		trace(h, "recorded");
 		return 0;
 	}
 	if (h->bypass_requested && h->cfg.allow_bypass && !h->bypass_bad && h->bypass_reason) {

@@ -13,9 +13,14 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "push.h"
 
@@ -494,4 +499,163 @@ void push_release(struct push *p)
 	free(p->blobset);
 	git_odb_free(p->quarantine);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ---- pack order ---- */
+
+struct pack_idx {
+	const unsigned char *map;
+	size_t len;
+	uint32_t n;
+	const unsigned char *names, *offs, *offs64;
+};
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Map a version 2 pack index; 0 on success. Anything unexpected: not used. */
+static int idx_open(struct pack_idx *x, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	void *m;
+
+	memset(x, 0, sizeof(*x));
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_size < 8 + 1024 || (uint64_t)st.st_size > (1ull << 40)) {
+		close(fd);
+		return -1;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -1;
+	x->map = m;
+	x->len = (size_t)st.st_size;
+	if (memcmp(x->map, "\377tOc", 4) || be32(x->map + 4) != 2)
+		goto bad;
+	x->n = be32(x->map + 8 + 255 * 4);
+	if ((uint64_t)8 + 1024 + (uint64_t)x->n * 28 > x->len)
+		goto bad;
+	x->names = x->map + 8 + 1024;
+	x->offs = x->names + (size_t)x->n * 24; /* names, then CRCs */
+	x->offs64 = x->offs + (size_t)x->n * 4;
+	return 0;
+bad:
+	munmap((void *)x->map, x->len);
+	memset(x, 0, sizeof(*x));
+	return -1;
+}
+
+static uint64_t idx_find(const struct pack_idx *x, const git_oid *id)
+{
+	uint32_t lo = 0, hi = x->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(x->names + (size_t)mid * 20, id->id, 20);
+		if (c == 0) {
+			uint32_t o = be32(x->offs + (size_t)mid * 4);
+			if (o & 0x80000000u) {
+				size_t k = o & 0x7fffffffu;
+				const unsigned char *p = x->offs64 + k * 8;
+				if (p + 8 > x->map + x->len)
+					return UINT64_MAX;
+				return (uint64_t)be32(p) << 32 | be32(p + 4);
+			}
+			return o;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return UINT64_MAX;
+}
+
+struct order_key {
+	uint64_t key; /* pack number << 40 | offset; UINT64_MAX for loose */
+	size_t old;
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct order_key *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->old < y->old ? -1 : x->old > y->old;
+}
+
+int push_order_blobs(struct push *p, const char *quarantine_dir)
+{
+	struct pack_idx idx[16];
+	size_t nidx = 0, *inv = NULL;
+	struct order_key *keys = NULL;
+	git_oid *nb = NULL;
+	char *dir = NULL;
+	DIR *d = NULL;
+	struct dirent *de;
+	int err = LG_ENOMEM;
+
+	if (!quarantine_dir || !*quarantine_dir || p->nblobs < 2)
+		return LG_OK;
+	if (asprintf(&dir, "%s/pack", quarantine_dir) < 0)
+		return LG_ENOMEM;
+	d = opendir(dir);
+	while (d && (de = readdir(d)) && nidx < 16) {
+		size_t l = strlen(de->d_name);
+		char *path = NULL;
+		if (l < 5 || strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && idx_open(&idx[nidx], path) == 0)
+			nidx++;
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	if (nidx == 0) {
+		err = LG_OK;
+		goto out;
+	}
+	keys = malloc(p->nblobs * sizeof(*keys));
+	inv = malloc(p->nblobs * sizeof(*inv));
+	nb = malloc(p->nblobs * sizeof(*nb));
+	if (!keys || !inv || !nb)
+		goto out;
+	for (size_t i = 0; i < p->nblobs; i++) {
+		keys[i].old = i;
+		keys[i].key = UINT64_MAX;
+		for (size_t k = 0; k < nidx; k++) {
+			uint64_t off = idx_find(&idx[k], &p->blobs[i]);
+			if (off != UINT64_MAX && off < (1ull << 40)) {
+				keys[i].key = (uint64_t)k << 40 | off;
+				break;
+			}
+		}
+	}
+	qsort(keys, p->nblobs, sizeof(*keys), cmp_key);
+	for (size_t i = 0; i < p->nblobs; i++) {
+		nb[i] = p->blobs[keys[i].old];
+		inv[keys[i].old] = i;
+	}
+	memcpy(p->blobs, nb, p->nblobs * sizeof(*nb));
+	for (size_t i = 0; i < p->nitems; i++)
+		if (p->items[i].kind == ITEM_BLOB)
+			p->items[i].blob = inv[p->items[i].blob];
+	/* The lookup set indexes the old order; nothing needs it any more. */
+	free(p->blobset);
+	p->blobset = NULL;
+	p->blobset_cap = 0;
+	err = LG_OK;
+out:
+	for (size_t k = 0; k < nidx; k++)
+		munmap((void *)idx[k].map, idx[k].len);
+	free(keys);
+	free(inv);
+	free(nb);
+	free(dir);
+	return err;
 }

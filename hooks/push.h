@@ -76,6 +76,14 @@ int push_parse_updates(struct push *p, const char *input, size_t len, int *sha25
 int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 	      struct lg_diag *d);
 
+/*
+ * Put the unique blobs in the order their data lies in the quarantine's
+ * packs (loose objects last): reading a pack front to back is several
+ * times faster than in hash order (DESIGN.md), because each delta's base
+ * was usually just read. Item blob indexes are remapped to match.
+ */
+int push_order_blobs(struct push *p, const char *quarantine_dir);
+
 /* 1 if id is among the incoming (quarantined) objects; 1 without quarantine. */
 int push_is_incoming(const struct push *p, const git_oid *id);
 

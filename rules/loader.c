@@ -63,6 +63,8 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 	err = lg_ruleset_new(&rs);
 	if (err)
 		return err;
+	/* Parse the packs only if the cache has not seen them yet. */
+	lg_ruleset_set_lazy(rs, 1);
 	if (!o->no_builtin && (err = lg_ruleset_add_builtin(rs, d)))
 		goto fail;
 	for (size_t i = 0; i < o->npacks; i++) {
@@ -72,8 +74,8 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 	}
 	if (err)
 		goto fail;
-	if (lg_ruleset_count(rs) == 0) {
-		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with");
+	if (o->no_builtin && o->npacks == 0) {
+		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with (--no-builtin without --rules)");
 		err = LG_EINVALID;
 		goto fail;
 	}

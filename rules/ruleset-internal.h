@@ -33,7 +33,6 @@ struct lg_rule {
 	int placeholder_check;
 	int enabled;
 	size_t index;
-	char *canonical; /* compact, key-sorted JSON of the rule: the hash input */
 	struct lg_example *pos, *neg;
 	size_t npos, nneg;
 
@@ -47,9 +46,26 @@ struct lg_rule {
 	int code_failed;
 };
 
+struct lg_source {
+	char *name;
+	char *data;
+	size_t len;
+};
+
 struct lg_ruleset {
 	struct lg_rule **rules;
 	size_t n, cap;
+	/*
+	 * The packs as given, in order, and the ids turned off: together they
+	 * decide the rule set, and their hash names the compiled cache. In
+	 * lazy mode they are parsed only when the cache has no entry; a cache
+	 * hit loads a compact rule table instead (rules without examples).
+	 */
+	struct lg_source *srcs;
+	size_t nsrcs;
+	char **disabled;
+	size_t ndisabled;
+	int lazy, pending, lite;
 	hs_database_t *content_db; /* NULL when no enabled rule has a pattern */
 	hs_database_t *path_db;    /* NULL when no enabled rule has a path */
 	int compiled;

@@ -31,8 +31,9 @@
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
-#define LG_CACHE_MAGIC "LGHSDB02"
-#define LG_CACHE_HDR 96 /* magic, rule-set hash, two lengths, CRC32 of the payload */
+#define LG_CACHE_MAGIC "LGHSDB03"
+/* magic, rule-set hash, lengths of the two databases and the rule table, CRC32 */
+#define LG_CACHE_HDR 104
 
 int lg_ruleset_new(struct lg_ruleset **out)
 {
@@ -66,7 +67,6 @@ static void rule_free(struct lg_rule *r)
 	free(r->pack);
 	free(r->pattern);
 	free(r->path_pattern);
-	free(r->canonical);
 	example_list_free(r->pos, r->npos);
 	example_list_free(r->neg, r->nneg);
 	pcre2_code_free(r->code);
@@ -80,6 +80,14 @@ void lg_ruleset_free(struct lg_ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		free(rs->srcs[i].name);
+		free(rs->srcs[i].data);
+	}
+	free(rs->srcs);
+	for (size_t i = 0; i < rs->ndisabled; i++)
+		free(rs->disabled[i]);
+	free(rs->disabled);
 	hs_free_database(rs->content_db);
 	hs_free_database(rs->path_db);
 	pthread_mutex_destroy(&rs->lock);
@@ -386,8 +394,7 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 	if (parse_examples(obj, "negative_examples", &r->neg, &r->nneg, 0, file, id, d) < 0)
 		bad = 1;
 
-	r->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	if (!r->canonical || !r->id)
+	if (!r->id)
 		bad = 1;
 	free(sev);
 	free(validator);
@@ -406,8 +413,8 @@ static const struct lg_rule *find_rule(const struct lg_ruleset *rs, const char *
 	return NULL;
 }
 
-int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *text, size_t len,
-			struct lg_diag *d)
+static int parse_pack(struct lg_ruleset *rs, const char *name, const char *text, size_t len,
+		      struct lg_diag *d)
 {
 	json_error_t jerr;
 	json_t *root = NULL, *rules, *v;
@@ -416,15 +423,6 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
 	size_t i, n = 0, nfresh = 0;
 	int err = LG_EINVALID, bad = 0;
 
-	if (rs->compiled) {
-		lg_diag_add(d, name, NULL, NULL, "rule set already compiled");
-		return LG_EINVALID;
-	}
-	if (len > LG_PACK_MAX_BYTES) {
-		lg_diag_add(d, name, NULL, NULL, "pack is %zu bytes, over the limit of %u", len,
-			    LG_PACK_MAX_BYTES);
-		return LG_ETOOLARGE;
-	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		lg_diag_add(d, name, NULL, NULL, "not valid JSON at line %d, column %d: %s", jerr.line,
@@ -514,6 +512,56 @@ out:
 	free(fresh);
 	json_decref(root);
 	return err;
+}
+
+void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on)
+{
+	rs->lazy = on;
+}
+
+int lg_ruleset_is_lite(const struct lg_ruleset *rs)
+{
+	return rs->lite;
+}
+
+int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *text, size_t len,
+			struct lg_diag *d)
+{
+	struct lg_source *v;
+
+	if (rs->compiled) {
+		lg_diag_add(d, name, NULL, NULL, "rule set already compiled");
+		return LG_EINVALID;
+	}
+	if (len > LG_PACK_MAX_BYTES) {
+		lg_diag_add(d, name, NULL, NULL, "pack is %zu bytes, over the limit of %u", len,
+			    LG_PACK_MAX_BYTES);
+		return LG_ETOOLARGE;
+	}
+	if (!rs->lazy) {
+		int err = parse_pack(rs, name, text, len, d);
+		if (err)
+			return err;
+	}
+	v = realloc(rs->srcs, (rs->nsrcs + 1) * sizeof(*v));
+	if (!v)
+		return LG_ENOMEM;
+	rs->srcs = v;
+	v = &rs->srcs[rs->nsrcs];
+	v->name = strdup(name);
+	v->data = malloc(len + 1);
+	v->len = len;
+	if (!v->name || !v->data) {
+		free(v->name);
+		free(v->data);
+		return LG_ENOMEM;
+	}
+	memcpy(v->data, text, len);
+	v->data[len] = '\0';
+	rs->nsrcs++;
+	if (rs->lazy)
+		rs->pending = 1;
+	return LG_OK;
 }
 
 int lg_ruleset_add_builtin(struct lg_ruleset *rs, struct lg_diag *d)
@@ -654,12 +702,21 @@ out:
 int lg_ruleset_disable(struct lg_ruleset *rs, const char *id)
 {
 	struct lg_rule *r = (struct lg_rule *)find_rule(rs, id);
+	char **v;
 
-	if (!r)
-		return LG_ENOTFOUND;
 	if (rs->compiled)
 		return LG_EINVALID;
-	r->enabled = 0;
+	if (!r && !rs->pending)
+		return LG_ENOTFOUND;
+	if (r)
+		r->enabled = 0;
+	v = realloc(rs->disabled, (rs->ndisabled + 1) * sizeof(*v));
+	if (!v)
+		return LG_ENOMEM;
+	rs->disabled = v;
+	if (!(v[rs->ndisabled] = strdup(id)))
+		return LG_ENOMEM;
+	rs->ndisabled++;
 	return LG_OK;
 }
 
@@ -771,13 +828,17 @@ static void compute_hash(struct lg_ruleset *rs)
 		snprintf(rs->hash, sizeof(rs->hash), "unhashed");
 		return;
 	}
-	gnutls_hash(h, "leakgate-rules-v1\n", 18);
+	gnutls_hash(h, "leakgate-rules-v2\n", 18);
 	gnutls_hash(h, ver, strlen(ver) + 1);
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct lg_rule *r = rs->rules[i];
-		gnutls_hash(h, r->enabled ? "+" : "-", 1);
-		gnutls_hash(h, r->canonical, strlen(r->canonical) + 1);
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		char len[32];
+		int n = snprintf(len, sizeof(len), "%zu:", rs->srcs[i].len);
+		gnutls_hash(h, rs->srcs[i].name, strlen(rs->srcs[i].name) + 1);
+		gnutls_hash(h, len, (size_t)n);
+		gnutls_hash(h, rs->srcs[i].data, rs->srcs[i].len);
 	}
+	for (size_t i = 0; i < rs->ndisabled; i++)
+		gnutls_hash(h, rs->disabled[i], strlen(rs->disabled[i]) + 1);
 	gnutls_hash_deinit(h, dig);
 	for (size_t i = 0; i < 32; i++) {
 		rs->hash[2 * i] = hex[dig[i] >> 4];
@@ -800,30 +861,199 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-/* Load both databases from the cache; any mismatch or corruption is a miss. */
+/*
+ * The rule table stored beside the databases: every field the scanner and
+ * the messages need, so that a cache hit parses no JSON. Little-endian
+ * integers; strings as a 32-bit length and bytes.
+ */
+struct wbuf {
+	unsigned char *p;
+	size_t n, cap;
+	int oom;
+};
+
+static void wput(struct wbuf *b, const void *data, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->n + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		unsigned char *np;
+		while (cap < b->n + len)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+}
+
+static void wput_u64(struct wbuf *b, uint64_t v)
+{
+	unsigned char x[8];
+	put_u64(x, v);
+	wput(b, x, 8);
+}
+
+static void wput_str(struct wbuf *b, const char *s)
+{
+	uint64_t len = s ? strlen(s) : UINT32_MAX;
+	wput_u64(b, len);
+	if (s)
+		wput(b, s, (size_t)len);
+}
+
+static void table_write(const struct lg_ruleset *rs, struct wbuf *b)
+{
+	wput_u64(b, rs->n);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct lg_rule *r = rs->rules[i];
+		uint64_t bits;
+		memcpy(&bits, &r->min_entropy, sizeof(bits));
+		wput_u64(b, (uint64_t)r->severity | (uint64_t)r->caseless << 8 |
+				    (uint64_t)r->validator << 16 | (uint64_t)r->placeholder_check << 24 |
+				    (uint64_t)r->enabled << 32);
+		wput_u64(b, r->secret_group);
+		wput_u64(b, bits);
+		wput_str(b, r->id);
+		wput_str(b, r->name);
+		wput_str(b, r->description);
+		wput_str(b, r->remediation);
+		wput_str(b, r->pack);
+		wput_str(b, r->pattern);
+		wput_str(b, r->path_pattern);
+	}
+}
+
+struct rbuf {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static uint64_t rget_u64(struct rbuf *b)
+{
+	uint64_t v;
+	if (b->bad || b->end - b->p < 8) {
+		b->bad = 1;
+		return 0;
+	}
+	v = get_u64(b->p);
+	b->p += 8;
+	return v;
+}
+
+static char *rget_str(struct rbuf *b, int *absent)
+{
+	uint64_t len = rget_u64(b);
+	char *s;
+
+	*absent = len == UINT32_MAX;
+	if (b->bad || *absent)
+		return NULL;
+	if ((uint64_t)(b->end - b->p) < len) {
+		b->bad = 1;
+		return NULL;
+	}
+	s = strndup((const char *)b->p, (size_t)len);
+	if (!s)
+		b->bad = 1;
+	b->p += len;
+	return s;
+}
+
+/* Build the rules from a table; 0, or -1 (and no rules) when it is damaged. */
+static int table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
+{
+	struct rbuf b = {p, p + len, 0};
+	uint64_t n = rget_u64(&b);
+
+	if (b.bad || n > LG_RULES_MAX)
+		return -1;
+	rs->rules = calloc(n ? n : 1, sizeof(*rs->rules));
+	if (!rs->rules)
+		return -1;
+	rs->cap = n;
+	for (uint64_t i = 0; i < n && !b.bad; i++) {
+		struct lg_rule *r = calloc(1, sizeof(*r));
+		uint64_t flags, bits;
+		int absent;
+		if (!r) {
+			b.bad = 1;
+			break;
+		}
+		rs->rules[rs->n++] = r;
+		flags = rget_u64(&b);
+		r->secret_group = (unsigned)rget_u64(&b);
+		bits = rget_u64(&b);
+		memcpy(&r->min_entropy, &bits, sizeof(bits));
+		r->severity = (enum lg_severity)(flags & 0xff);
+		r->caseless = (flags >> 8) & 1;
+		r->validator = (enum lg_validator)((flags >> 16) & 0xff);
+		r->placeholder_check = (flags >> 24) & 1;
+		r->enabled = (flags >> 32) & 1;
+		r->index = (size_t)i;
+		r->id = rget_str(&b, &absent);
+		r->name = rget_str(&b, &absent);
+		r->description = rget_str(&b, &absent);
+		r->remediation = rget_str(&b, &absent);
+		r->pack = rget_str(&b, &absent);
+		r->pattern = rget_str(&b, &absent);
+		r->path_pattern = rget_str(&b, &absent);
+		if (!r->id || !r->name || !r->description || !r->remediation || !r->pack ||
+		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32)
+			b.bad = 1;
+	}
+	if (b.bad || b.p != b.end) {
+		for (size_t i = 0; i < rs->n; i++)
+			rule_free(rs->rules[i]);
+		free(rs->rules);
+		rs->rules = NULL;
+		rs->n = rs->cap = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load the cache entry: both databases and, for a rule set not parsed yet,
+ * the rule table. Any mismatch or damage is a miss.
+ */
 static int cache_load(struct lg_ruleset *rs, const char *file)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	uint64_t l1, l2;
+	uint64_t l1, l2, l3;
 	hs_database_t *c = NULL, *p = NULL;
+	const unsigned char *u;
 	int ok = 0;
 
 	if (read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
 		return 0;
+	u = (const unsigned char *)buf;
 	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || memcmp(buf + 8, rs->hash, 64))
 		goto out;
-	l1 = get_u64((unsigned char *)buf + 72);
-	l2 = get_u64((unsigned char *)buf + 80);
-	if (l1 > len || l2 > len || LG_CACHE_HDR + l1 + l2 != len)
+	l1 = get_u64(u + 72);
+	l2 = get_u64(u + 80);
+	l3 = get_u64(u + 88);
+	if (l1 > len || l2 > len || l3 > len || LG_CACHE_HDR + l1 + l2 + l3 != len)
 		goto out;
 	/*
 	 * Hyperscan trusts a database it deserializes; a torn or damaged file
 	 * must be caught here, or the scan itself could crash.
 	 */
-	if (get_u64((unsigned char *)buf + 88) !=
-	    (l1 + l2 ? crc32(0L, (const Bytef *)buf + LG_CACHE_HDR, (uInt)(l1 + l2)) : crc32(0L, Z_NULL, 0)))
+	if (get_u64(u + 96) != crc32(crc32(0L, Z_NULL, 0), u + LG_CACHE_HDR, (uInt)(l1 + l2 + l3)))
 		goto out;
+	if (rs->pending) {
+		if (table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
+			goto out;
+	} else if (l3 < 8 || get_u64(u + LG_CACHE_HDR + l1 + l2) != rs->n) {
+		goto out;
+	}
 	if ((l1 && hs_deserialize_database(buf + LG_CACHE_HDR, l1, &c) != HS_SUCCESS) ||
 	    (l2 && hs_deserialize_database(buf + LG_CACHE_HDR + l1, l2, &p) != HS_SUCCESS))
 		goto out;
@@ -838,7 +1068,18 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 	rs->path_db = p;
 	c = p = NULL;
 	ok = 1;
+	if (rs->pending) {
+		rs->pending = 0;
+		rs->lite = 1;
+	}
 out:
+	if (!ok && rs->pending) {
+		for (size_t i = 0; i < rs->n; i++)
+			rule_free(rs->rules[i]);
+		free(rs->rules);
+		rs->rules = NULL;
+		rs->n = rs->cap = 0;
+	}
 	hs_free_database(c);
 	hs_free_database(p);
 	free(buf);
@@ -860,12 +1101,13 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* Store both databases; written to a temporary name, then renamed. */
+/* Store the databases and the rule table; written to a temporary name, then renamed. */
 static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file)
 {
 	char *s1 = NULL, *s2 = NULL, *tmp = NULL;
 	size_t l1 = 0, l2 = 0;
 	unsigned char hdr[LG_CACHE_HDR];
+	struct wbuf table = {0};
 	uLong crc;
 	int fd = -1;
 
@@ -873,6 +1115,9 @@ static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file
 		return;
 	if ((rs->content_db && hs_serialize_database(rs->content_db, &s1, &l1) != HS_SUCCESS) ||
 	    (rs->path_db && hs_serialize_database(rs->path_db, &s2, &l2) != HS_SUCCESS))
+		goto out;
+	table_write(rs, &table);
+	if (table.oom)
 		goto out;
 	if (asprintf(&tmp, "%s.%ld.tmp", file, (long)getpid()) < 0) {
 		tmp = NULL;
@@ -885,15 +1130,17 @@ static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file
 	memcpy(hdr + 8, rs->hash, 64);
 	put_u64(hdr + 72, l1);
 	put_u64(hdr + 80, l2);
+	put_u64(hdr + 88, table.n);
 	/* zlib's crc32() restarts on a NULL buffer: skip empty parts. */
 	crc = crc32(0L, Z_NULL, 0);
 	if (l1)
 		crc = crc32(crc, (const Bytef *)s1, (uInt)l1);
 	if (l2)
 		crc = crc32(crc, (const Bytef *)s2, (uInt)l2);
-	put_u64(hdr + 88, crc);
+	crc = crc32(crc, table.p, (uInt)table.n);
+	put_u64(hdr + 96, crc);
 	if (write_all(fd, hdr, sizeof(hdr)) || write_all(fd, s1, l1) || write_all(fd, s2, l2) ||
-	    fsync(fd) < 0) {
+	    write_all(fd, table.p, table.n) || fsync(fd) < 0) {
 		close(fd);
 		fd = -1;
 		unlink(tmp);
@@ -909,6 +1156,31 @@ out:
 	free(tmp);
 	free(s1);
 	free(s2);
+	free(table.p);
+}
+
+/* Parse the packs recorded in lazy mode, then apply the disabled ids. */
+static int parse_pending(struct lg_ruleset *rs, struct lg_diag *d)
+{
+	int err = LG_OK;
+
+	rs->pending = 0;
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		int e = parse_pack(rs, rs->srcs[i].name, rs->srcs[i].data, rs->srcs[i].len, d);
+		if (e && !err)
+			err = e;
+	}
+	if (err)
+		return err;
+	for (size_t i = 0; i < rs->ndisabled; i++) {
+		struct lg_rule *r = (struct lg_rule *)find_rule(rs, rs->disabled[i]);
+		if (!r) {
+			lg_diag_add(d, NULL, rs->disabled[i], NULL, "cannot disable: no rule has this id");
+			return LG_ENOTFOUND;
+		}
+		r->enabled = 0;
+	}
+	return LG_OK;
 }
 
 int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
@@ -928,6 +1200,13 @@ int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_c
 		if (from_cache)
 			*from_cache = 1;
 		goto done;
+	}
+	if (rs->pending && (err = parse_pending(rs, d)))
+		goto out;
+	if (rs->n == 0) {
+		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with");
+		err = LG_EINVALID;
+		goto out;
 	}
 	/* Validate with PCRE2 too: it extracts the secret at scan time. */
 	for (size_t i = 0; i < rs->n; i++) {

@@ -38,6 +38,15 @@ int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag 
 /* Add a pack from memory; name is used in diagnostics. */
 int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *text,
 			size_t len, struct lg_diag *d);
+/*
+ * Lazy mode: packs added from now on are only recorded; they are parsed at
+ * compile time, and only when the compiled cache has no entry for them (a
+ * hit loads the rules from the cache, without their examples). Errors in
+ * the packs then come from lg_ruleset_compile().
+ */
+void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on);
+/* 1 when the rules came from the cache without examples. */
+int lg_ruleset_is_lite(const struct lg_ruleset *rs);
 /* Turn a rule off before compiling; LG_ENOTFOUND if no rule has that id. */
 int lg_ruleset_disable(struct lg_ruleset *rs, const char *id);
 

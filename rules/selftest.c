@@ -32,6 +32,10 @@ int lg_selftest_run(struct lg_ruleset *rs, size_t *checked, struct lg_diag *d)
 	int err, failed = 0;
 
 	*checked = 0;
+	if (lg_ruleset_is_lite(rs)) {
+		lg_diag_add(d, NULL, NULL, NULL, "the rules were loaded from the cache without their examples");
+		return LG_EINVALID;
+	}
 	/* The key does not matter here: fingerprints are not compared. */
 	memset(&key, 0, sizeof(key));
 	err = lg_scanner_new(&s, rs, &key);

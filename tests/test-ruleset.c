@@ -146,9 +146,14 @@ int main(void)
 	for (int round = 0; round < 3; round++) {
 		lg_diag_init(&d);
 		lg_ruleset_new(&rs);
-		add(rs, "{\"rules\":[" RULE("tok-a", ",\"pattern\":\"tok_[A-Za-z0-9]{8}\"") ","
-			RULE("file", ",\"path\":\"(^|/)id_rsa$\",\"examples\":[{\"path\":\"id_rsa\",\"text\":\"\"},{\"path\":\"a/id_rsa\",\"text\":\"\"}]") "]}",
-		    &d);
+		err = add(rs, "{\"rules\":[" RULE("tok-a", ",\"pattern\":\"tok_[A-Za-z0-9]{8}\"") ","
+			  "{\"id\":\"file\",\"name\":\"N\",\"description\":\"D\",\"severity\":\"high\","
+			  "\"remediation\":\"R\",\"path\":\"(^|/)id_rsa$\","
+			  "\"examples\":[{\"path\":\"id_rsa\",\"text\":\"\"},{\"path\":\"a/id_rsa\",\"text\":\"\"}],"
+			  "\"negative_examples\":[\"a\",\"b\"]}]}",
+			  &d);
+		is_int(err, 0, "round %d pack loads", round);
+		dump(&d);
 		err = lg_ruleset_compile(rs, dir, &from_cache, &d);
 		is_int(err, 0, "round %d compiles", round);
 		is_int(from_cache, round == 1, "round %d %s the cache", round, round == 1 ? "uses" : "does not use");
@@ -166,6 +171,47 @@ int main(void)
 			}
 		}
 		lg_ruleset_free(rs);
+		lg_diag_release(&d);
+	}
+	/*
+	 * The loader's lazy path: the second load comes from the cache's rule
+	 * table without parsing JSON, and must be the same rule set.
+	 */
+	{
+		struct lg_ruleset *a = NULL, *b = NULL;
+		struct lg_load_opts lo;
+		const char *off[] = {"aws-access-key-id"};
+		int fa = -1, fb = -1, same = 1;
+
+		memset(&lo, 0, sizeof(lo));
+		lo.cache_dir = dir;
+		lo.disabled = off;
+		lg_diag_init(&d);
+		is_int(lg_ruleset_load(&a, &lo, &fa, &d), 0, "built-in rules load");
+		is_int(lg_ruleset_load(&b, &lo, &fb, &d), 0, "built-in rules load again");
+		ok(fa == 0 && fb == 1, "the second load comes from the cache (%d, %d)", fa, fb);
+		ok(a && b && lg_ruleset_is_lite(b) && !lg_ruleset_is_lite(a), "and without parsing the packs");
+		if (a && b) {
+			is_int(lg_ruleset_count(b), lg_ruleset_count(a), "same number of rules");
+			for (size_t i = 0; i < lg_ruleset_count(a) && same; i++) {
+				const struct lg_rule *x = lg_ruleset_rule(a, i), *y = lg_ruleset_rule(b, i);
+				same = !strcmp(lg_rule_id(x), lg_rule_id(y)) && !strcmp(lg_rule_name(x), lg_rule_name(y)) &&
+				       !strcmp(lg_rule_remediation(x), lg_rule_remediation(y)) &&
+				       lg_rule_severity(x) == lg_rule_severity(y) && lg_rule_enabled(x) == lg_rule_enabled(y);
+			}
+			ok(same, "every rule the same, field by field");
+			is_str(lg_ruleset_hash(a), lg_ruleset_hash(b), "same rule-set hash");
+		}
+		lg_ruleset_free(a);
+		lg_ruleset_free(b);
+		a = b = NULL;
+		lo.ndisabled = 1;
+		is_int(lg_ruleset_load(&a, &lo, &fa, &d), 0, "with a rule disabled");
+		is_int(lg_ruleset_load(&b, &lo, &fb, &d), 0, "with a rule disabled, again");
+		ok(a && b && fb == 1 && !lg_rule_enabled(lg_ruleset_find(b, off[0])),
+		   "the disabled rule stays disabled when loaded from the cache");
+		lg_ruleset_free(a);
+		lg_ruleset_free(b);
 		lg_diag_release(&d);
 	}
 	{
