@@ -11,8 +11,8 @@
  * --gitea ROOT   every repository under a Gitea repository root
  *                (ROOT/owner/name.git); safe to re-run for new ones.
  *
- * What is installed is a two-line script that runs the hook binary, so
- * that an upgrade of the binary needs no re-install. Push options are
+ * What is installed is a symbolic link to the hook binary (no shell in
+ * the push's path; an upgrade of the binary needs no re-install). Push options are
  * turned on (receive.advertisePushOptions) so that bypass reasons reach
  * the hook.
  */
@@ -76,9 +76,16 @@ static char *find_hook_binary(void)
 static int is_ours(const char *path)
 {
 	char buf[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	int fd;
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 
+	if (n > 0) {
+		const char *base;
+		buf[n] = '\0';
+		base = strrchr(buf, '/');
+		return !strcmp(base ? base + 1 : buf, "leakgate-pre-receive");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -117,42 +124,23 @@ out:
 	return err;
 }
 
-static char *shell_quote(const char *s)
+/* Point path at the hook binary, replacing what was there atomically. */
+static int link_hook(const char *path, const char *bin)
 {
-	size_t n = 2;
-	char *q, *o;
+	char *tmp = NULL;
+	int err = -1;
 
-	for (const char *p = s; *p; p++)
-		n += *p == '\'' ? 4 : 1;
-	q = malloc(n + 1);
-	if (!q)
-		return NULL;
-	o = q;
-	*o++ = '\'';
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *p;
-		}
+	if (asprintf(&tmp, "%s.leakgate-tmp", path) < 0)
+		return -1;
+	unlink(tmp);
+	if (symlink(bin, tmp) == 0) {
+		if (rename(tmp, path) == 0)
+			err = 0;
+		else
+			unlink(tmp);
 	}
-	*o++ = '\'';
-	*o = '\0';
-	return q;
-}
-
-static char *hook_script(const struct install_opts *o)
-{
-	char *q = shell_quote(o->hook_bin), *s = NULL;
-
-	if (!q)
-		return NULL;
-	if (asprintf(&s, "#!/bin/sh\n" MARK ": the secret-leak gate for pushes.\n"
-			 "exec %s \"$@\"\n", q) < 0)
-		s = NULL;
-	free(q);
-	return s;
+	free(tmp);
+	return err;
 }
 
 /*
@@ -212,7 +200,7 @@ static char *git_dir_of(const char *path)
 static int install_repo(const char *path, const struct install_opts *o, int quiet)
 {
 	char *gd = git_dir_of(path), *hooks = NULL, *dropin = NULL, *main_hook = NULL;
-	char *target = NULL, *script = NULL, *moved = NULL;
+	char *target = NULL, *moved = NULL;
 	int status = 2;
 
 	if (!gd) {
@@ -221,9 +209,6 @@ static int install_repo(const char *path, const struct install_opts *o, int quie
 	}
 	if (asprintf(&hooks, "%s/hooks", gd) < 0 || asprintf(&dropin, "%s/pre-receive.d", hooks) < 0 ||
 	    asprintf(&main_hook, "%s/pre-receive", hooks) < 0)
-		goto out;
-	script = hook_script(o);
-	if (!script)
 		goto out;
 	if (mkdir(hooks, 0755) < 0 && errno != EEXIST) {
 		fprintf(stderr, "leakgate install: cannot create %s: %s\n", hooks, strerror(errno));
@@ -261,7 +246,7 @@ static int install_repo(const char *path, const struct install_opts *o, int quie
 		status = 0;
 		goto out;
 	}
-	if (write_script(target, script) < 0) {
+	if (link_hook(target, o->hook_bin) < 0) {
 		fprintf(stderr, "leakgate install: cannot write %s: %s\n", target, strerror(errno));
 		goto out;
 	}
@@ -278,17 +263,16 @@ out:
 	free(dropin);
 	free(main_hook);
 	free(target);
-	free(script);
 	free(moved);
 	return status;
 }
 
 static int install_gitlab(const char *dir, const struct install_opts *o)
 {
-	char *dropin = NULL, *target = NULL, *script = hook_script(o);
+	char *dropin = NULL, *target = NULL;
 	int status = 2;
 
-	if (!script || asprintf(&dropin, "%s/pre-receive.d", dir) < 0 ||
+	if (asprintf(&dropin, "%s/pre-receive.d", dir) < 0 ||
 	    asprintf(&target, "%s/leakgate", dropin) < 0)
 		goto out;
 	if (!is_dir(dir)) {
@@ -301,7 +285,7 @@ static int install_gitlab(const char *dir, const struct install_opts *o)
 	}
 	if (o->dry_run) {
 		printf("would install %s\n", target);
-	} else if (write_script(target, script) < 0) {
+	} else if (link_hook(target, o->hook_bin) < 0) {
 		fprintf(stderr, "leakgate install: cannot write %s: %s\n", target, strerror(errno));
 		goto out;
 	} else {
@@ -312,7 +296,6 @@ static int install_gitlab(const char *dir, const struct install_opts *o)
 out:
 	free(dropin);
 	free(target);
-	free(script);
 	return status;
 }
 
