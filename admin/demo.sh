@@ -43,5 +43,43 @@ if [ "$status" != 1 ]; then
 	echo "demo: expected the planted secrets to be found" >&2
 	exit 1
 fi
-echo "== the same as JSON (first finding):"
-(cd "$work" && "$leakgate" scan --format json tree) | sed -n '1,/^    }/p' || true
+hook="$build/hooks/leakgate-pre-receive"
+
+# The gate itself: a bare repository with the hook, a clean push and a
+# leaking one, with their own audit database and caches inside $work.
+export LEAKGATE_DB="$work/leakgate.db" LEAKGATE_KEY_FILE="$work/fingerprint.key"
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global user.name "Demo Developer"
+git config --global user.email "dev@example.invalid"
+git config --global init.defaultBranch main
+echo
+echo "== a bare repository with the hook installed"
+git init -q --bare "$work/server.git"
+"$leakgate" install --repo "$work/server.git"
+git clone -q "$work/server.git" "$work/clone" 2>/dev/null
+cd "$work/clone"
+cp -r "$work/tree/src" .
+git add src && git commit -qm "Add the application"
+echo "== a clean push:"
+if git push origin main; then
+	echo "== accepted, as it should be"
+else
+	echo "demo: the clean push was rejected" >&2
+	exit 1
+fi
+cp -r "$work/tree/config" .
+git add config && git commit -qm "Add deployment settings"
+echo
+echo "== a push that would publish an AWS key pair and a database password:"
+if git push origin main; then
+	echo "demo: the leaking push was accepted" >&2
+	exit 1
+fi
+echo "== rejected: the server still has $(git -C "$work/server.git" rev-parse --short main), not $(git rev-parse --short HEAD)"
+echo
+echo "== audit events recorded in $LEAKGATE_DB:"
+if command -v sqlite3 >/dev/null 2>&1; then
+	sqlite3 "$LEAKGATE_DB" "SELECT id, kind, pusher, json_array_length(findings) || ' finding(s)' FROM events"
+fi
+echo "demo: ok"

@@ -691,6 +691,11 @@ static void explain(struct hook *h, size_t nblock)
 	size_t shown = 0, more = 0, earliest = SIZE_MAX, latest_item = SIZE_MAX;
 	int all_in_tip = 1, in_message = 0, in_root = 0;
 	char sid[16];
+	struct {
+		const char *text;
+		size_t n;
+	} advice[64];
+	size_t nadvice = 0;
 
 	say(h, "==============================================================");
 	say(h, "leakgate: push rejected: %zu secret%s in the commits you pushed", nblock,
@@ -744,7 +749,22 @@ static void explain(struct hook *h, size_t nblock)
 			say(h, "    where:       %s, line %llu", item_path(h, f), (unsigned long long)f->line);
 		say(h, "    secret:      %s", f->preview);
 		say(h, "    fingerprint: %s", f->fingerprint);
-		say_wrapped(h, "    what to do:  ", lg_rule_remediation(f->rule));
+		{
+			/* The same advice twice (two AWS rules) is said once. */
+			size_t same = 0;
+			for (size_t k = 0; k < nadvice && !same; k++)
+				if (!strcmp(advice[k].text, lg_rule_remediation(f->rule)))
+					same = advice[k].n;
+			if (same) {
+				say(h, "    what to do:  as for [%zu] above", same);
+			} else {
+				say_wrapped(h, "    what to do:  ", lg_rule_remediation(f->rule));
+				if (nadvice < sizeof(advice) / sizeof(advice[0])) {
+					advice[nadvice].text = lg_rule_remediation(f->rule);
+					advice[nadvice++].n = shown;
+				}
+			}
+		}
 	}
 	(void)latest_item;
 	if (more)
