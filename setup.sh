@@ -16,7 +16,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="autoconf automake pkg-config make gcc git jq ripgrep ca-certificates
 libhyperscan-dev libpcre2-dev libjansson-dev libgit2-dev libmicrohttpd-dev
-libsqlite3-dev libgnutls28-dev zlib1g-dev libcurl4-gnutls-dev curl"
+libsqlite3-dev libgnutls28-dev zlib1g-dev libcurl4-gnutls-dev curl
+sqlite3 lighttpd"
 
 install_packages() {
 	missing=""

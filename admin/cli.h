@@ -8,6 +8,11 @@
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_exemptions(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+/* rules add|disable|enable|remove, argv[0] being the verb */
+int cmd_rules_store(int argc, char **argv);
 
 /* Print every entry of d on stderr, one line each, after a headline. */
 void cli_print_diag(const char *headline, const struct lg_diag *d);

@@ -11,8 +11,10 @@
  * --gitea ROOT   every repository under a Gitea repository root
  *                (ROOT/owner/name.git); safe to re-run for new ones.
  *
- * What is installed is a symbolic link to the hook binary (no shell in
- * the push's path; an upgrade of the binary needs no re-install). Push options are
+ * What is installed is a three-line script that runs the hook binary (an
+ * upgrade of the binary needs no re-install). Not a symbolic link: git
+ * treats a dangling link as "no hook" and would accept every push if the
+ * binary went missing; the script rejects instead. Push options are
  * turned on (receive.advertisePushOptions) so that bypass reasons reach
  * the hook.
  */
@@ -124,22 +126,47 @@ out:
 	return err;
 }
 
-/* Point path at the hook binary, replacing what was there atomically. */
+static char *shell_quote(const char *s)
+{
+	size_t n = 2;
+	char *q, *o;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	q = malloc(n + 1);
+	if (!q)
+		return NULL;
+	o = q;
+	*o++ = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return q;
+}
+
+/* Install at path a script that runs the hook binary, or rejects without it. */
 static int link_hook(const char *path, const char *bin)
 {
-	char *tmp = NULL;
+	char *q = shell_quote(bin), *script = NULL;
 	int err = -1;
 
-	if (asprintf(&tmp, "%s.leakgate-tmp", path) < 0)
-		return -1;
-	unlink(tmp);
-	if (symlink(bin, tmp) == 0) {
-		if (rename(tmp, path) == 0)
-			err = 0;
-		else
-			unlink(tmp);
-	}
-	free(tmp);
+	if (q && asprintf(&script,
+			  "#!/bin/sh\n" MARK ": the secret-leak gate for pushes.\n"
+			  "hook=%s\n"
+			  "[ -x \"$hook\" ] || { echo \"leakgate: the hook program $hook is missing;"
+			  " push rejected. Tell your administrator.\" >&2; exit 1; }\n"
+			  "exec \"$hook\" \"$@\"\n",
+			  q) >= 0)
+		err = write_script(path, script);
+	free(q);
+	free(script);
 	return err;
 }
 

@@ -133,6 +133,9 @@ int cmd_rules(int argc, char **argv)
 		return rules_check(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return rules_list(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "disable") ||
+			  !strcmp(argv[1], "enable") || !strcmp(argv[1], "remove")))
+		return cmd_rules_store(argc - 1, argv + 1);
 	rules_usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
 	return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 }

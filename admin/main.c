@@ -19,8 +19,18 @@ static void usage(FILE *f)
 		"                      find secrets in files, directories or standard input\n"
 		"  rules check PATH    validate a rule pack and run its examples\n"
 		"  rules list          list the rules in use\n"
+		"  rules add FILE | disable ID | enable ID | remove ID\n"
+		"                      change the server's rules (state database)\n"
 		"  install --repo PATH | --gitlab DIR | --gitea ROOT\n"
 		"                      install the pre-receive hook\n"
+		"  token create --role admin|read | list | revoke ID\n"
+		"                      API tokens for leakgated\n"
+		"  exemptions list | add | remove ID\n"
+		"                      findings let through on purpose\n"
+		"  events [--repo R] [--pusher P] [--kind K] [--since T] [--until T]\n"
+		"                      the audit trail\n"
+		"Admin commands take --db PATH (default $LEAKGATE_DB or\n"
+		"~/.local/state/leakgate/leakgate.db) and --json.\n"
 		"  version             print the version\n"
 		"\n"
 		"Run 'leakgate <command> --help' for a command's options.\n");
@@ -49,6 +59,12 @@ int main(int argc, char **argv)
 		return cmd_scan(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rules") == 0)
 		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
+	if (strcmp(argv[1], "exemptions") == 0)
+		return cmd_exemptions(argc - 1, argv + 1);
+	if (strcmp(argv[1], "events") == 0)
+		return cmd_events(argc - 1, argv + 1);
 	if (strcmp(argv[1], "install") == 0)
 		return cmd_install(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {

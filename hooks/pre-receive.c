@@ -46,7 +46,7 @@
 /* Pushes with at most this many new blobs are scanned without threads. */
 #define INLINE_BLOBS_MAX 32
 
-enum fstatus { F_BLOCK, F_PREEXISTING, F_CARRIED };
+enum fstatus { F_BLOCK, F_PREEXISTING, F_CARRIED, F_EXEMPT };
 
 struct hfinding {
 	const struct lg_rule *rule;
@@ -56,6 +56,7 @@ struct hfinding {
 	size_t blob;  /* unique blob index, or SIZE_MAX */
 	size_t item;  /* item index once attributed */
 	enum fstatus status;
+	int64_t exemption; /* the exemption that let it pass (F_EXEMPT) */
 };
 
 struct flist {
@@ -121,10 +122,21 @@ static void say(struct hook *h, const char *fmt, ...)
 	char line[2048];
 	va_list ap;
 
+	const char *p, *nl;
+
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s%s\n", h && h->gitlab ? "GL-HOOK-ERR: " : "", line);
+	/* Every line on its own, so that each carries GitLab's prefix. */
+	for (p = line;; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (h && h->gitlab && (nl ? nl > p : *p))
+			fputs("GL-HOOK-ERR: ", stderr);
+		fwrite(p, 1, nl ? (size_t)(nl - p) : strlen(p), stderr);
+		fputc('\n', stderr);
+		if (!nl)
+			break;
+	}
 }
 
 /*
@@ -210,7 +222,12 @@ static json_t *findings_json(const struct hook *h)
 				     lg_severity_name(lg_rule_severity(f->rule)), "fingerprint",
 				     f->fingerprint, "preview", f->preview, "path", item_path(h, f),
 				     "commit", c, "line", (json_int_t)f->line, "status",
-				     f->status == F_BLOCK ? "new" : "pre-existing"));
+				     f->status == F_BLOCK    ? "new"
+				     : f->status == F_EXEMPT ? "exempted"
+							     : "pre-existing"));
+		if (f->status == F_EXEMPT)
+			json_object_set_new(json_array_get(a, json_array_size(a) - 1), "exemption_id",
+					    json_integer(f->exemption));
 	}
 	return a;
 }
@@ -221,7 +238,20 @@ static int record(struct hook *h, const char *kind, const char *reason)
 	struct lg_event ev;
 	struct lg_diag d;
 	json_t *refs = refs_json(h), *fj = findings_json(h);
-	char *refs_s = json_dumps(refs, JSON_COMPACT), *f_s = json_dumps(fj, JSON_COMPACT);
+	json_t *ex = json_array();
+	char *refs_s = json_dumps(refs, JSON_COMPACT), *f_s = json_dumps(fj, JSON_COMPACT), *ex_s;
+
+	for (size_t i = 0; i < h->found.n; i++) {
+		const struct hfinding *f = &h->found.v[i];
+		int seen = 0;
+		if (f->status != F_EXEMPT)
+			continue;
+		for (size_t k = 0; k < json_array_size(ex) && !seen; k++)
+			seen = json_integer_value(json_array_get(ex, k)) == f->exemption;
+		if (!seen)
+			json_array_append_new(ex, json_integer(f->exemption));
+	}
+	ex_s = json_dumps(ex, JSON_COMPACT);
 	int err = -1;
 
 	memset(&ev, 0, sizeof(ev));
@@ -234,6 +264,7 @@ static int record(struct hook *h, const char *kind, const char *reason)
 	ev.refs_json = refs_s;
 	ev.findings_json = f_s;
 	ev.reason = reason;
+	ev.exemptions_json = ex_s;
 	ev.duration_ms = ev.time_ms - h->t0_ms;
 	ev.bytes_scanned = (int64_t)h->bytes_scanned;
 	ev.objects_scanned = (int64_t)h->objects_scanned;
@@ -243,8 +274,10 @@ static int record(struct hook *h, const char *kind, const char *reason)
 	lg_diag_release(&d);
 	free(refs_s);
 	free(f_s);
+	free(ex_s);
 	json_decref(refs);
 	json_decref(fj);
+	json_decref(ex);
 	return err;
 }
 
@@ -674,6 +707,36 @@ static void attribute(struct hook *h)
 	lg_scanner_free(s);
 }
 
+/* Findings an administrator exempted (by fingerprint, rule, path, repository). */
+static void apply_exemptions(struct hook *h)
+{
+	struct lg_exemption *ex = NULL;
+	size_t nex = 0;
+	int err, any = 0;
+
+	for (size_t i = 0; i < h->found.n; i++)
+		any |= h->found.v[i].status == F_BLOCK;
+	if (!any)
+		return;
+	err = lg_store_exemptions_active(h->store, now_ms(), &ex, &nex);
+	if (err)
+		fail(h, "cannot read the exemptions from the database%s",
+		     err == LG_EBUSY ? " (locked)" : "");
+	for (size_t i = 0; i < h->found.n; i++) {
+		struct hfinding *f = &h->found.v[i];
+		const struct lg_exemption *e;
+		if (f->status != F_BLOCK)
+			continue;
+		e = lg_exemption_match(ex, nex, h->repo_name, f->fingerprint, lg_rule_id(f->rule),
+				       item_path(h, f));
+		if (e) {
+			f->status = F_EXEMPT;
+			f->exemption = e->id;
+		}
+	}
+	lg_exemptions_free(ex, nex);
+}
+
 /* ---- the verdict ---- */
 
 static int same_place(const struct hook *h, const struct hfinding *a, const struct hfinding *b)
@@ -767,8 +830,10 @@ static void explain(struct hook *h, size_t nblock)
 		}
 	}
 	(void)latest_item;
-	if (more)
-		say(h, "\n... and %zu more not shown (leakgate.maxReport)", more);
+	if (more) {
+		say(h, "%s", "");
+		say(h, "... and %zu more not shown (leakgate.maxReport)", more);
+	}
 	say(h, "%s", "");
 	say(h, "How to fix: remove the secret from every commit you push, then push again.");
 	if (all_in_tip && earliest != SIZE_MAX) {
@@ -802,10 +867,69 @@ static void explain(struct hook *h, size_t nblock)
 	say(h, "Findings that are not secrets can be exempted by an administrator using the fingerprint.");
 }
 
+/* Truth of a git config boolean as written on git's command line. */
+static int git_true(const char *v, size_t n)
+{
+	return (n == 4 && !strncasecmp(v, "true", 4)) || (n == 3 && !strncasecmp(v, "yes", 3)) ||
+	       (n == 2 && !strncasecmp(v, "on", 2)) || (n == 1 && v[0] == '1');
+}
+
+/*
+ * Forges turn push options on with `git -c receive.advertisePushOptions=true
+ * receive-pack`, which reaches the hook only through the environment:
+ * GIT_CONFIG_PARAMETERS ('key=value' or 'key'='value' items) and
+ * GIT_CONFIG_COUNT/KEY_n/VALUE_n.
+ */
+static int push_options_from_env(void)
+{
+	static const char key[] = "receive.advertisepushoptions";
+	const char *e = getenv("GIT_CONFIG_PARAMETERS"), *cnt = getenv("GIT_CONFIG_COUNT");
+	int on = -1;
+
+	for (const char *p = e; p && *p; p++) {
+		const char *v;
+		size_t n;
+		if (strncasecmp(p, key, sizeof(key) - 1))
+			continue;
+		v = p + sizeof(key) - 1;
+		if (*v == '\'')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		if (*v == '\'')
+			v++;
+		n = strcspn(v, "' ");
+		on = git_true(v, n);
+	}
+	for (long i = 0, n = cnt ? strtol(cnt, NULL, 10) : 0; i < n && i < 1000; i++) {
+		char kname[40], vname[40];
+		const char *k, *v;
+		snprintf(kname, sizeof(kname), "GIT_CONFIG_KEY_%ld", i);
+		snprintf(vname, sizeof(vname), "GIT_CONFIG_VALUE_%ld", i);
+		k = getenv(kname);
+		v = getenv(vname);
+		if (k && v && !strcasecmp(k, key))
+			on = git_true(v, strlen(v));
+	}
+	return on;
+}
+
 static void read_push_options(struct hook *h)
 {
 	const char *cnt = getenv("GIT_PUSH_OPTION_COUNT");
 	long n = cnt ? strtol(cnt, NULL, 10) : 0;
+	int env_on = push_options_from_env();
+
+	/*
+	 * Options reached us, so they are on, whatever the files say. (git
+	 * sets GIT_PUSH_OPTION_COUNT=0 even when they are off: only a count
+	 * above zero tells.)
+	 */
+	if (n > 0 || env_on == 1)
+		h->cfg.advertise_options = 1;
+	else if (env_on == 0)
+		h->cfg.advertise_options = 0;
 
 	for (long i = 0; i < n && i < 1000; i++) {
 		char name[64];
@@ -930,7 +1054,7 @@ int main(int argc, char **argv)
 	int spawned, spec_err;
 	pthread_t wd;
 	char *input, *keypath = NULL;
-	size_t len = 0, nblock = 0, nwarn = 0;
+	size_t len = 0, nblock = 0, nwarn = 0, nexempt = 0;
 	int sha256 = 0, too_large = 0;
 
 	(void)argc;
@@ -1016,7 +1140,7 @@ int main(int argc, char **argv)
 	pthread_detach(wd);
 
 	/* The rules loaded above are the ones unless the configuration says otherwise. */
-	if (h->cfg.npacks || h->cfg.ndisabled ||
+	if (h->cfg.npacks || h->cfg.ndisabled || lg_store_has_rule_changes(h->store) ||
 	    (h->cfg.cache_dir && (!lo.cache_dir || strcmp(lo.cache_dir, h->cfg.cache_dir)))) {
 		lg_ruleset_free(h->rs);
 		h->rs = NULL;
@@ -1027,7 +1151,7 @@ int main(int argc, char **argv)
 		lo.disabled = (const char *const *)h->cfg.disabled;
 		lo.ndisabled = h->cfg.ndisabled;
 		lo.cache_dir = h->cfg.cache_dir;
-		spec_err = lg_ruleset_load(&h->rs, &lo, NULL, &spec_d);
+		spec_err = lg_store_load_rules(h->store, &lo, &h->rs, NULL, &spec_d);
 	}
 	if (spec_err) {
 		char msg[600] = "unknown error";
@@ -1071,11 +1195,14 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&h->lock);
 	pthread_mutex_lock(&h->finish);
 
+	apply_exemptions(h);
 	for (size_t i = 0; i < h->found.n; i++) {
 		if (h->found.v[i].status == F_BLOCK)
 			nblock++;
 		else if (h->found.v[i].status == F_PREEXISTING)
 			nwarn++;
+		else if (h->found.v[i].status == F_EXEMPT)
+			nexempt++;
 	}
 	if (h->skipped_large)
 		say(h, "leakgate: note: %zu file%s over %llu bytes not scanned (leakgate.maxBlobSize)",
@@ -1094,8 +1221,21 @@ int main(int argc, char **argv)
 			    f->preview, f->fingerprint);
 		}
 	}
+	if (nexempt) {
+		say(h, "leakgate: %zu finding%s let through by an exemption:", nexempt,
+		    nexempt == 1 ? "" : "s");
+		for (size_t i = 0, k = 0; i < h->found.n && k < (size_t)h->cfg.max_report; i++) {
+			const struct hfinding *f = &h->found.v[i];
+			if (f->status != F_EXEMPT)
+				continue;
+			k++;
+			say(h, "  %s in %s:%llu (fingerprint %s): exemption #%lld", lg_rule_name(f->rule),
+			    item_path(h, f), (unsigned long long)f->line, f->fingerprint,
+			    (long long)f->exemption);
+		}
+	}
 	if (nblock == 0) {
-		if (record(h, nwarn ? "warned" : "accepted", "") < 0)
+		if (record(h, nexempt ? "exempted" : nwarn ? "warned" : "accepted", "") < 0)
 			fail(h, "the audit event could not be recorded");
 		trace(h, "recorded");
 		return 0;

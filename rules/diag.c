@@ -21,6 +21,8 @@ const char *lg_strerror(int code)
 	case LG_ENOTFOUND: return "not found";
 	case LG_ETOOLARGE: return "too large";
 	case LG_EIO: return "input/output error";
+	case LG_EEXISTS: return "already exists";
+	case LG_EBUSY: return "busy";
 	}
 	return "unknown error";
 }

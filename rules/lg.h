@@ -17,6 +17,8 @@ enum {
 	LG_ENOTFOUND = -4, /* no such file, rule or object */
 	LG_ETOOLARGE = -5, /* input over a hard limit */
 	LG_EIO = -6,       /* a read or write failed */
+	LG_EEXISTS = -7,   /* something that must be unique already exists */
+	LG_EBUSY = -8,     /* the database stayed locked */
 };
 
 /* A static string for a result code. */

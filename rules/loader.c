@@ -65,6 +65,7 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 		return err;
 	/* Parse the packs only if the cache has not seen them yet. */
 	lg_ruleset_set_lazy(rs, 1);
+	lg_ruleset_set_lenient(rs, o->lenient_disable);
 	if (!o->no_builtin && (err = lg_ruleset_add_builtin(rs, d)))
 		goto fail;
 	for (size_t i = 0; i < o->npacks; i++) {
@@ -72,15 +73,18 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 		if (e && !err)
 			err = e;
 	}
+	if (!err && o->extra_json)
+		err = lg_ruleset_add_json(rs, o->extra_name ? o->extra_name : "custom", o->extra_json,
+					  strlen(o->extra_json), d);
 	if (err)
 		goto fail;
-	if (o->no_builtin && o->npacks == 0) {
+	if (o->no_builtin && o->npacks == 0 && !o->extra_json) {
 		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with (--no-builtin without --rules)");
 		err = LG_EINVALID;
 		goto fail;
 	}
 	for (size_t i = 0; i < o->ndisabled; i++) {
-		if (lg_ruleset_disable(rs, o->disabled[i])) {
+		if (lg_ruleset_disable(rs, o->disabled[i]) && !o->lenient_disable) {
 			lg_diag_add(d, NULL, o->disabled[i], NULL, "cannot disable: no rule has this id");
 			err = LG_ENOTFOUND;
 			goto fail;

@@ -16,6 +16,9 @@ struct lg_load_opts {
 	const char *const *disabled; /* rule ids to turn off */
 	size_t ndisabled;
 	const char *cache_dir;     /* NULL: lg_cache_dir_default(); "": no cache */
+	int lenient_disable;       /* ignore disabled ids that match no rule */
+	const char *extra_json;    /* one more pack, in memory (the store's custom rules) */
+	const char *extra_name;
 };
 
 /*

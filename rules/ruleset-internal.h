@@ -31,6 +31,7 @@ struct lg_rule {
 	double min_entropy;
 	enum lg_validator validator;
 	int placeholder_check;
+	int generic; /* yields to specific rules that find the same bytes */
 	int enabled;
 	size_t index;
 	struct lg_example *pos, *neg;
@@ -65,7 +66,7 @@ struct lg_ruleset {
 	size_t nsrcs;
 	char **disabled;
 	size_t ndisabled;
-	int lazy, pending, lite;
+	int lazy, pending, lite, lenient;
 	hs_database_t *content_db; /* NULL when no enabled rule has a pattern */
 	hs_database_t *path_db;    /* NULL when no enabled rule has a path */
 	int compiled;

@@ -112,7 +112,7 @@ static int valid_id(const char *s)
 
 static const char *const rule_fields[] = {
 	"id", "name", "description", "severity", "pattern", "secret_group",
-	"case_insensitive", "path", "min_entropy", "validator", "placeholder_check",
+	"case_insensitive", "path", "min_entropy", "validator", "placeholder_check", "generic",
 	"remediation", "tags", "examples", "negative_examples", NULL,
 };
 
@@ -347,6 +347,12 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 		bad = 1;
 	}
 	r->placeholder_check = !v || json_is_true(v);
+	v = json_object_get(obj, "generic");
+	if (v && !json_is_boolean(v)) {
+		lg_diag_add(d, file, id, "generic", "must be true or false");
+		bad = 1;
+	}
+	r->generic = v && json_is_true(v);
 	v = json_object_get(obj, "min_entropy");
 	if (v) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 8) {
@@ -517,6 +523,11 @@ out:
 void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on)
 {
 	rs->lazy = on;
+}
+
+void lg_ruleset_set_lenient(struct lg_ruleset *rs, int on)
+{
+	rs->lenient = on;
 }
 
 int lg_ruleset_is_lite(const struct lg_ruleset *rs)
@@ -706,7 +717,7 @@ int lg_ruleset_disable(struct lg_ruleset *rs, const char *id)
 
 	if (rs->compiled)
 		return LG_EINVALID;
-	if (!r && !rs->pending)
+	if (!r && !rs->pending && !rs->lenient)
 		return LG_ENOTFOUND;
 	if (r)
 		r->enabled = 0;
@@ -917,7 +928,7 @@ static void table_write(const struct lg_ruleset *rs, struct wbuf *b)
 		memcpy(&bits, &r->min_entropy, sizeof(bits));
 		wput_u64(b, (uint64_t)r->severity | (uint64_t)r->caseless << 8 |
 				    (uint64_t)r->validator << 16 | (uint64_t)r->placeholder_check << 24 |
-				    (uint64_t)r->enabled << 32);
+				    (uint64_t)r->enabled << 32 | (uint64_t)r->generic << 40);
 		wput_u64(b, r->secret_group);
 		wput_u64(b, bits);
 		wput_str(b, r->id);
@@ -996,6 +1007,7 @@ static int table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
 		r->validator = (enum lg_validator)((flags >> 16) & 0xff);
 		r->placeholder_check = (flags >> 24) & 1;
 		r->enabled = (flags >> 32) & 1;
+		r->generic = (flags >> 40) & 1;
 		r->index = (size_t)i;
 		r->id = rget_str(&b, &absent);
 		r->name = rget_str(&b, &absent);
@@ -1174,6 +1186,8 @@ static int parse_pending(struct lg_ruleset *rs, struct lg_diag *d)
 		return err;
 	for (size_t i = 0; i < rs->ndisabled; i++) {
 		struct lg_rule *r = (struct lg_rule *)find_rule(rs, rs->disabled[i]);
+		if (!r && rs->lenient)
+			continue;
 		if (!r) {
 			lg_diag_add(d, NULL, rs->disabled[i], NULL, "cannot disable: no rule has this id");
 			return LG_ENOTFOUND;
@@ -1292,6 +1306,8 @@ const char *lg_rule_name(const struct lg_rule *r) { return r->name; }
 const char *lg_rule_description(const struct lg_rule *r) { return r->description; }
 const char *lg_rule_remediation(const struct lg_rule *r) { return r->remediation; }
 const char *lg_rule_pack(const struct lg_rule *r) { return r->pack; }
+const char *lg_rule_pattern(const struct lg_rule *r) { return r->pattern; }
+const char *lg_rule_path_pattern(const struct lg_rule *r) { return r->path_pattern; }
 enum lg_severity lg_rule_severity(const struct lg_rule *r) { return r->severity; }
 int lg_rule_enabled(const struct lg_rule *r) { return r->enabled; }
 size_t lg_rule_index(const struct lg_rule *r) { return r->index; }

@@ -45,6 +45,8 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
  * the packs then come from lg_ruleset_compile().
  */
 void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on);
+/* Lenient: disabling an id that matches no rule is not an error. */
+void lg_ruleset_set_lenient(struct lg_ruleset *rs, int on);
 /* 1 when the rules came from the cache without examples. */
 int lg_ruleset_is_lite(const struct lg_ruleset *rs);
 /* Turn a rule off before compiling; LG_ENOTFOUND if no rule has that id. */
@@ -73,6 +75,9 @@ const char *lg_rule_name(const struct lg_rule *r);
 const char *lg_rule_description(const struct lg_rule *r);
 const char *lg_rule_remediation(const struct lg_rule *r);
 const char *lg_rule_pack(const struct lg_rule *r);
+/* The content and path patterns, or NULL. */
+const char *lg_rule_pattern(const struct lg_rule *r);
+const char *lg_rule_path_pattern(const struct lg_rule *r);
 enum lg_severity lg_rule_severity(const struct lg_rule *r);
 int lg_rule_enabled(const struct lg_rule *r);
 size_t lg_rule_index(const struct lg_rule *r);

@@ -57,6 +57,8 @@ struct lg_scanner {
 	uint64_t base_line_start; /* document offset where that line begins */
 	struct span *spans;
 	size_t nspans, capspans;
+	struct lg_finding *pending; /* this pass's findings, not yet reported */
+	size_t npending, cappending;
 	size_t dropped;
 
 	/* The current pass. */
@@ -123,6 +125,7 @@ void lg_scanner_free(struct lg_scanner *s)
 	free(s->buf);
 	free(s->path);
 	free(s->spans);
+	free(s->pending);
 	free(s);
 }
 
@@ -158,23 +161,23 @@ static void locate(struct lg_scanner *s, uint64_t pos, uint64_t *line, uint64_t 
 	*col = pos - s->cur_line_start + 1;
 }
 
-static int seen_span(struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
+/* A span reported by an earlier pass of this document (same rule, or any with dedupe on). */
+static int seen_span(const struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
 {
-	/*
-	 * Two rules that extract the very same bytes (a key found alone and as
-	 * part of a pair) are one secret: report it once, under the first
-	 * rule. The same rule seen again through overlapping passes is also
-	 * dropped here.
-	 */
 	for (size_t i = s->nspans; i-- > 0;)
 		if (s->spans[i].start == start && s->spans[i].end == end &&
 		    (!s->no_dedupe || s->spans[i].rule == r))
 			return 1;
+	return 0;
+}
+
+static void remember_span(struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
+{
 	if (s->nspans == s->capspans) {
 		size_t cap = s->capspans ? s->capspans * 2 : 16;
 		struct span *v = realloc(s->spans, cap * sizeof(*v));
 		if (!v)
-			return 0;
+			return;
 		s->spans = v;
 		s->capspans = cap;
 	}
@@ -182,15 +185,6 @@ static int seen_span(struct lg_scanner *s, uint64_t start, uint64_t end, const s
 	s->spans[s->nspans].end = end;
 	s->spans[s->nspans].rule = r;
 	s->nspans++;
-	return 0;
-}
-
-static void emit(struct lg_scanner *s, struct lg_finding *f, const char *secret, size_t len)
-{
-	lg_fingerprint(&s->key, lg_rule_id(f->rule), secret, len, f->fingerprint);
-	f->path = s->path;
-	if (s->cb && s->cb(f, s->ctx))
-		s->stop = 1;
 }
 
 /* A PCRE2 match [ms, me) of rule r in the current pass; ov is its ovector. */
@@ -198,7 +192,7 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 {
 	uint64_t ms = s->base + ov[0];
 	size_t gs = ov[0], ge = ov[1];
-	struct lg_finding f;
+	struct lg_finding *f;
 
 	/* Reported by the previous pass, or left to the next one. */
 	if (ms < s->own || (!s->final && ms >= s->base + s->dlen - LG_OVERLAP))
@@ -217,20 +211,78 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 		return;
 	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
 		return;
-	if (s->nspans >= LG_FINDINGS_PER_DOC_MAX) {
+	if (s->nspans + s->npending >= LG_FINDINGS_PER_DOC_MAX) {
 		s->dropped++;
 		return;
 	}
-	if (seen_span(s, s->base + gs, s->base + ge, r))
+	if (s->npending == s->cappending) {
+		size_t cap = s->cappending ? s->cappending * 2 : 16;
+		struct lg_finding *v = realloc(s->pending, cap * sizeof(*v));
+		if (!v)
+			return;
+		s->pending = v;
+		s->cappending = cap;
+	}
+	/* Held until the pass ends, when rules that found the same bytes are settled. */
+	f = &s->pending[s->npending++];
+	memset(f, 0, sizeof(*f));
+	f->rule = r;
+	f->start = s->base + gs;
+	f->end = s->base + ge;
+	f->path = s->path;
+	locate(s, f->start, &f->line, &f->column);
+	locate(s, f->end - 1, &f->end_line, &f->end_column);
+	lg_redact(s->data + gs, ge - gs, f->preview);
+	lg_fingerprint(&s->key, lg_rule_id(r), s->data + gs, ge - gs, f->fingerprint);
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct lg_finding *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->rule->generic != y->rule->generic)
+		return x->rule->generic ? 1 : -1;
+	return x->rule->index < y->rule->index ? -1 : x->rule->index > y->rule->index;
+}
+
+/*
+ * Settle and report the pass's findings, in document order. A secret that
+ * several rules extract is reported once, under the most specific rule: a
+ * generic rule (an assignment of anything, a credentials file) yields to
+ * any specific rule that found overlapping bytes.
+ */
+static void flush_pending(struct lg_scanner *s)
+{
+	size_t n = s->npending;
+
+	if (n == 0)
 		return;
-	memset(&f, 0, sizeof(f));
-	f.rule = r;
-	f.start = s->base + gs;
-	f.end = s->base + ge;
-	locate(s, f.start, &f.line, &f.column);
-	locate(s, f.end - 1, &f.end_line, &f.end_column);
-	lg_redact(s->data + gs, ge - gs, f.preview);
-	emit(s, &f, s->data + gs, ge - gs);
+	qsort(s->pending, n, sizeof(*s->pending), cmp_pending);
+	for (size_t i = 0; i < n && !s->stop; i++) {
+		struct lg_finding *f = &s->pending[i];
+		int drop = 0;
+
+		if (!s->no_dedupe && f->rule->generic) {
+			for (size_t k = 0; k < n && !drop; k++) {
+				const struct lg_finding *g = &s->pending[k];
+				drop = k != i && !g->rule->generic && g->start < f->end && f->start < g->end;
+			}
+		}
+		for (size_t k = 0; k < i && !drop; k++) {
+			const struct lg_finding *g = &s->pending[k];
+			drop = g->rule && g->start == f->start && g->end == f->end &&
+			       (!s->no_dedupe || g->rule == f->rule);
+		}
+		if (!drop)
+			drop = seen_span(s, f->start, f->end, f->rule);
+		if (drop)
+			continue;
+		remember_span(s, f->start, f->end, f->rule);
+		if (s->cb && s->cb(f, s->ctx))
+			s->stop = 1;
+	}
+	s->npending = 0;
 }
 
 static void confirm(struct lg_scanner *s, struct lg_rule *r, size_t to)
@@ -304,6 +356,7 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED && !s->err)
 			s->err = LG_ERROR;
 	}
+	flush_pending(s);
 	if (!final && len > LG_OVERLAP && s->own < s->base + len - LG_OVERLAP)
 		s->own = s->base + len - LG_OVERLAP;
 }
@@ -339,6 +392,7 @@ int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void
 	s->base_line = 1;
 	s->base_line_start = 0;
 	s->nspans = 0;
+	s->npending = 0;
 	s->dropped = 0;
 	memset(s->path_ok, 0, n ? n : 1);
 	memset(s->done_until, 0, (n ? n : 1) * sizeof(*s->done_until));
@@ -357,7 +411,10 @@ int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void
 		memset(&f, 0, sizeof(f));
 		f.rule = r;
 		snprintf(f.preview, sizeof(f.preview), "%s", base);
-		emit(s, &f, path, strlen(path));
+		f.path = s->path;
+		lg_fingerprint(&s->key, lg_rule_id(r), path, strlen(path), f.fingerprint);
+		if (s->cb && s->cb(&f, s->ctx))
+			s->stop = 1;
 	}
 	return LG_OK;
 }

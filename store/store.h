@@ -54,4 +54,101 @@ int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *
 /* The underlying handle, for modules that add their own tables. */
 struct sqlite3 *lg_store_db(struct lg_store *st);
 
+/* Milliseconds since the epoch. */
+int64_t lg_now_ms(void);
+
+/* ---- rules (store/state.c) ---- */
+
+/*
+ * The administrator's rules as one pack text ({"pack": "custom", "rules":
+ * [...]}, NULL when there are none) and the ids turned off, as the hook and
+ * the daemon feed them to the loader. Caller frees all of it.
+ */
+int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, size_t *ndisabled);
+void lg_store_free_list(char **v, size_t n);
+/* Store a custom rule (rule_json is its validated JSON); LG_EEXISTS when create finds it. */
+int lg_store_rule_put(struct lg_store *st, const char *id, const char *rule_json, const char *by,
+		      int create);
+/* The JSON of a custom rule (caller frees), or LG_ENOTFOUND. */
+int lg_store_rule_get(struct lg_store *st, const char *id, char **rule_json);
+int lg_store_rule_delete(struct lg_store *st, const char *id);
+int lg_store_rule_set_enabled(struct lg_store *st, const char *id, int enabled, const char *by);
+/* 1 enabled, 0 disabled, -1 no state recorded (the rule's default: on). */
+int lg_store_rule_enabled(struct lg_store *st, const char *id);
+
+/*
+ * Load the rule set as every program must see it: the options given plus
+ * the store's custom rules and disabled ids (st may be NULL). The hook and
+ * the daemon agree on the result, and so share one compiled cache entry.
+ */
+struct lg_load_opts;
+struct lg_ruleset;
+int lg_store_load_rules(struct lg_store *st, const struct lg_load_opts *base,
+			struct lg_ruleset **out, int *from_cache, struct lg_diag *d);
+/* 1 if the store holds custom rules or rule states. */
+int lg_store_has_rule_changes(struct lg_store *st);
+
+/* ---- exemptions ---- */
+
+struct lg_exemption {
+	int64_t id;
+	char *repo_glob, *fingerprint, *rule_id, *path_glob;
+	int64_t expires_ms; /* 0: never */
+};
+
+/*
+ * Add an exemption. Each of fingerprint, rule_id, path_glob may be NULL but
+ * not all; repo_glob NULL means every repository. *id_out gets its id.
+ */
+int lg_store_exemption_add(struct lg_store *st, const struct lg_exemption *e, const char *reason,
+			   const char *by, int64_t *id_out);
+int lg_store_exemption_delete(struct lg_store *st, int64_t id);
+/* Exemptions in force at now_ms (not expired); caller frees with lg_exemptions_free. */
+int lg_store_exemptions_active(struct lg_store *st, int64_t now_ms, struct lg_exemption **v,
+			       size_t *n);
+void lg_exemptions_free(struct lg_exemption *v, size_t n);
+/* The first exemption of v covering this finding, or NULL. */
+const struct lg_exemption *lg_exemption_match(const struct lg_exemption *v, size_t n,
+					      const char *repo, const char *fingerprint,
+					      const char *rule_id, const char *path);
+
+/* ---- tokens ---- */
+
+#define LG_TOKEN_PREFIX "lgt_"
+
+/* A new random token with a role (admin or read); *token (caller frees) is shown once. */
+int lg_store_token_create(struct lg_store *st, const char *role, const char *name, char **token,
+			  int64_t *id_out);
+/*
+ * The role of a valid, unrevoked token: "admin" or "read" into role (8
+ * bytes), and "token #ID (NAME)" into who (may be NULL); else LG_ENOTFOUND.
+ */
+int lg_store_token_check(struct lg_store *st, const char *token, char *role, char *who,
+			 size_t wholen);
+int lg_store_token_revoke(struct lg_store *st, int64_t id);
+
+/* ---- queries returning JSON (jansson), for the daemon and the CLI ---- */
+
+struct lg_event_filter {
+	const char *repo, *pusher, *kind;
+	int64_t since_ms, until_ms; /* 0: open */
+	int64_t before_id;          /* cursor: only events with a smaller id; 0: newest */
+	int limit;
+};
+
+struct json_t;
+int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, struct json_t **out,
+			 int64_t *next_cursor);
+int lg_store_event_get(struct lg_store *st, int64_t id, struct json_t **out);
+/* Events after after_id of the given kinds (comma-separated), oldest first. */
+int lg_store_events_after(struct lg_store *st, int64_t after_id, const char *kinds, int limit,
+			  struct json_t **out);
+/* repo, rule: exact filters or NULL; expired: -1 all, 0 in force, 1 expired. */
+int lg_store_exemptions_list(struct lg_store *st, const char *repo, const char *rule, int expired,
+			     struct json_t **out);
+int lg_store_exemption_get(struct lg_store *st, int64_t id, struct json_t **out);
+int lg_store_tokens_list(struct lg_store *st, struct json_t **out);
+/* Custom rules and rule states: {"custom": {id: rule}, "states": {id: bool}}. */
+int lg_store_rules_admin(struct lg_store *st, struct json_t **out);
+
 #endif

@@ -27,7 +27,7 @@ static const char pack[] =
 	"\"remediation\":\"r\",\"examples\":[\"" GHP "\",\"t=" GHP "\"],\"negative_examples\":[\"a\",\"b\"]},"
 	"{\"id\":\"kv\",\"name\":\"Generic\",\"description\":\"d\",\"severity\":\"medium\","
 	"\"pattern\":\"password\\\\s*=\\\\s*\\\"([^\\\"\\\\n]{8,64})\\\"\",\"secret_group\":1,\"min_entropy\":3,"
-	"\"case_insensitive\":true,"
+	"\"case_insensitive\":true,\"generic\":true,"
 	"\"remediation\":\"r\",\"examples\":[\"a\",\"b\"],\"negative_examples\":[\"a\",\"b\"]},"
 	"{\"id\":\"pem\",\"name\":\"Key block\",\"description\":\"d\",\"severity\":\"critical\","
 	"\"pattern\":\"-----BEGIN RSA PRIVATE KEY-----[\\\\s\\\\S]{0,80}-----END RSA PRIVATE KEY-----\","
@@ -192,6 +192,17 @@ int main(void)
 	doc = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2Ax\n-----END RSA PRIVATE KEY-----\n";
 	a = scan_whole(s, NULL, doc, strlen(doc));
 	ok(a->n == 1 && a->v[0].line == 1 && a->v[0].col == 1, "multi-line match found at its start");
+	free(a);
+
+	/* A generic rule yields to a specific one on the same bytes, whichever Hyperscan reports first. */
+	doc = "password = \"" AKIA "\"\n";
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	ok(a->n == 1 && !strcmp(a->v[0].id, "aws"), "the specific rule wins over the generic one (%zu: %s)",
+	   a->n, a->n ? a->v[0].id : "-");
+	free(a);
+	doc = "password = \"" AKIA " and more\"\n";
+	a = scan_whole(s, NULL, doc, strlen(doc));
+	ok(a->n == 1 && !strcmp(a->v[0].id, "aws"), "also when the generic match is wider and overlaps");
 	free(a);
 
 	/* Path rules. */

@@ -1,0 +1,502 @@
+/*
+ * The administration commands that work on the state database directly,
+ * on the host: token, exemptions, events, and the rules changes (add,
+ * disable, enable, remove). A running leakgated picks rule changes up on
+ * SIGHUP; the hook reads the database at every push anyway.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "selftest.h"
+#include "store.h"
+
+struct common {
+	const char *db;
+	int json;
+};
+
+static struct lg_store *open_store(const struct common *o)
+{
+	struct lg_store *st = NULL;
+	struct lg_diag d;
+	char *path = o->db ? strdup(o->db) : lg_store_default_path();
+
+	lg_diag_init(&d);
+	if (!path) {
+		fprintf(stderr, "leakgate: no database: give --db PATH or set LEAKGATE_DB\n");
+	} else if (lg_store_open(&st, path, 1, &d)) {
+		cli_print_diag("cannot open the database:", &d);
+		st = NULL;
+	}
+	lg_diag_release(&d);
+	free(path);
+	return st;
+}
+
+static void print_json(json_t *doc)
+{
+	json_dumpf(doc, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
+/* Options every admin command takes; returns the index of the first operand or -1. */
+static int parse_common(int argc, char **argv, struct common *o, const char *usage,
+			const struct option *extra, int (*on_extra)(int opt, const char *arg, void *ctx),
+			void *ctx)
+{
+	struct option opts[16];
+	size_t n = 0;
+	int opt;
+
+	opts[n++] = (struct option){"db", required_argument, 0, 'D'};
+	opts[n++] = (struct option){"json", no_argument, 0, 'J'};
+	opts[n++] = (struct option){"help", no_argument, 0, 'h'};
+	for (size_t i = 0; extra && extra[i].name && n < 15; i++)
+		opts[n++] = extra[i];
+	opts[n] = (struct option){0, 0, 0, 0};
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'D')
+			o->db = optarg;
+		else if (opt == 'J')
+			o->json = 1;
+		else if (opt == 'h') {
+			printf("%s", usage);
+			exit(0);
+		} else if (opt == '?' || !on_extra || on_extra(opt, optarg, ctx)) {
+			fprintf(stderr, "%s", usage);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/* ---- token ---- */
+
+struct token_opts {
+	const char *role, *name;
+};
+
+static int token_opt(int opt, const char *arg, void *ctx)
+{
+	struct token_opts *t = ctx;
+	if (opt == 'r')
+		t->role = arg;
+	else if (opt == 'n')
+		t->name = arg;
+	else
+		return -1;
+	return 0;
+}
+
+int cmd_token(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: leakgate token create --role admin|read [--name NAME] [--db PATH]\n"
+		"       leakgate token list [--db PATH] [--json]\n"
+		"       leakgate token revoke ID [--db PATH]\n";
+	static const struct option extra[] = {
+		{"role", required_argument, 0, 'r'}, {"name", required_argument, 0, 'n'}, {0, 0, 0, 0}};
+	struct common o = {0};
+	struct token_opts t = {0};
+	struct lg_store *st = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int i, status = 2;
+
+	if (argc < 2) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	i = parse_common(argc - 1, argv + 1, &o, usage, extra, token_opt, &t);
+	if (i < 0)
+		return 2;
+	i += 1;
+	if (!strcmp(sub, "create")) {
+		char *token = NULL;
+		int64_t id = 0;
+		if (!t.role || (strcmp(t.role, "admin") && strcmp(t.role, "read")) || i != argc) {
+			fprintf(stderr, "leakgate token create: --role must be admin or read\n");
+			return 2;
+		}
+		if (!(st = open_store(&o)))
+			return 2;
+		if (lg_store_token_create(st, t.role, t.name, &token, &id) == 0) {
+			printf("Created %s token #%lld%s%s. It is shown once; keep it safe:\n", t.role,
+			       (long long)id, t.name ? " " : "", t.name ? t.name : "");
+			printf("%s\n", token);
+			status = 0;
+		} else {
+			fprintf(stderr, "leakgate token create: the token could not be stored\n");
+		}
+		free(token);
+	} else if (!strcmp(sub, "list")) {
+		json_t *a = NULL;
+		size_t k;
+		json_t *v;
+		if (!(st = open_store(&o)))
+			return 2;
+		if (lg_store_tokens_list(st, &a) == 0) {
+			if (o.json) {
+				print_json(a);
+			} else {
+				json_array_foreach(a, k, v) {
+					printf("#%-4lld %-5s %-14s created %s%s%s  %s\n",
+					       (long long)json_integer_value(json_object_get(v, "id")),
+					       json_string_value(json_object_get(v, "role")),
+					       json_string_value(json_object_get(v, "prefix")),
+					       json_string_value(json_object_get(v, "created")),
+					       json_is_string(json_object_get(v, "revoked")) ? ", revoked " : "",
+					       json_is_string(json_object_get(v, "revoked"))
+						       ? json_string_value(json_object_get(v, "revoked"))
+						       : "",
+					       json_string_value(json_object_get(v, "name")));
+				}
+				if (json_array_size(a) == 0)
+					printf("no tokens\n");
+			}
+			status = 0;
+		}
+		json_decref(a);
+	} else if (!strcmp(sub, "revoke")) {
+		char *end;
+		long long id = i < argc ? strtoll(argv[i], &end, 10) : 0;
+		if (i + 1 != argc || *end || id <= 0) {
+			fprintf(stderr, "leakgate token revoke: give the token's number (from token list)\n");
+			return 2;
+		}
+		if (!(st = open_store(&o)))
+			return 2;
+		if (lg_store_token_revoke(st, id) == 0) {
+			printf("revoked token #%lld\n", id);
+			status = 0;
+		} else {
+			fprintf(stderr, "leakgate token revoke: no active token #%lld\n", id);
+			status = 1;
+		}
+	} else {
+		fprintf(stderr, "%s", usage);
+	}
+	lg_store_close(st);
+	return status;
+}
+
+/* ---- exemptions ---- */
+
+struct ex_opts {
+	struct lg_exemption e;
+	const char *reason, *expires, *repo_filter, *rule_filter;
+	int expired;
+};
+
+static int ex_opt(int opt, const char *arg, void *ctx)
+{
+	struct ex_opts *x = ctx;
+	switch (opt) {
+	case 'r': x->e.repo_glob = (char *)arg; x->repo_filter = arg; break;
+	case 'f': x->e.fingerprint = (char *)arg; break;
+	case 'u': x->e.rule_id = (char *)arg; x->rule_filter = arg; break;
+	case 'p': x->e.path_glob = (char *)arg; break;
+	case 'R': x->reason = arg; break;
+	case 'e': x->expires = arg; break;
+	case 'x': x->expired = 1; break;
+	case 'a': x->expired = 0; break;
+	default: return -1;
+	}
+	return 0;
+}
+
+static int64_t parse_expiry(const char *s)
+{
+	struct tm tm;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	if (*end == '\0' && end != s)
+		return v * 1000;
+	/* A number of days from now: 30d. */
+	if (end != s && (*end == 'd' || *end == 'D') && end[1] == '\0')
+		return lg_now_ms() + v * 86400000LL;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && (*end == '\0' || ((end = strptime(end, "T%H:%M:%S", &tm)) && (*end == '\0' || !strcmp(end, "Z")))))
+		return (int64_t)timegm(&tm) * 1000;
+	return -1;
+}
+
+int cmd_exemptions(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: leakgate exemptions list [--repo REPO] [--rule ID] [--expired|--active] [--json] [--db PATH]\n"
+		"       leakgate exemptions add --reason TEXT [--fingerprint FP] [--rule ID] [--path GLOB]\n"
+		"                               [--repo GLOB] [--expires DATE|Nd] [--db PATH]\n"
+		"       leakgate exemptions remove ID [--db PATH]\n";
+	static const struct option extra[] = {
+		{"repo", required_argument, 0, 'r'},   {"fingerprint", required_argument, 0, 'f'},
+		{"rule", required_argument, 0, 'u'},   {"path", required_argument, 0, 'p'},
+		{"reason", required_argument, 0, 'R'}, {"expires", required_argument, 0, 'e'},
+		{"expired", no_argument, 0, 'x'},      {"active", no_argument, 0, 'a'},
+		{0, 0, 0, 0}};
+	struct common o = {0};
+	struct ex_opts x;
+	struct lg_store *st = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int i, status = 2;
+
+	memset(&x, 0, sizeof(x));
+	x.expired = -1;
+	if (argc < 2) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	i = parse_common(argc - 1, argv + 1, &o, usage, extra, ex_opt, &x);
+	if (i < 0)
+		return 2;
+	i += 1;
+	if (!strcmp(sub, "list")) {
+		json_t *a = NULL, *v;
+		size_t k;
+		if (!(st = open_store(&o)))
+			return 2;
+		if (lg_store_exemptions_list(st, x.repo_filter, x.rule_filter, x.expired, &a) == 0) {
+			if (o.json) {
+				print_json(a);
+			} else {
+				json_array_foreach(a, k, v) {
+					const char *fp = json_string_value(json_object_get(v, "fingerprint"));
+					const char *rule = json_string_value(json_object_get(v, "rule_id"));
+					const char *path = json_string_value(json_object_get(v, "path"));
+					const char *exp = json_string_value(json_object_get(v, "expires"));
+					printf("#%-4lld repo %s%s%s%s%s%s%s  expires %s%s\n    reason: %s\n",
+					       (long long)json_integer_value(json_object_get(v, "id")),
+					       json_string_value(json_object_get(v, "repo")),
+					       fp ? "  fingerprint " : "", fp ? fp : "", rule ? "  rule " : "",
+					       rule ? rule : "", path ? "  path " : "", path ? path : "",
+					       exp ? exp : "never",
+					       json_is_true(json_object_get(v, "expired")) ? " (expired)" : "",
+					       json_string_value(json_object_get(v, "reason")));
+				}
+				if (json_array_size(a) == 0)
+					printf("no exemptions\n");
+			}
+			status = 0;
+		}
+		json_decref(a);
+	} else if (!strcmp(sub, "add")) {
+		int64_t id = 0;
+		if (!x.reason || !*x.reason || (!x.e.fingerprint && !x.e.rule_id && !x.e.path_glob) || i != argc) {
+			fprintf(stderr, "leakgate exemptions add: give --reason and at least one of "
+					"--fingerprint, --rule, --path\n");
+			return 2;
+		}
+		if (x.expires && (x.e.expires_ms = parse_expiry(x.expires)) <= 0) {
+			fprintf(stderr, "leakgate exemptions add: --expires wants YYYY-MM-DD, an RFC 3339 time, "
+					"Unix seconds, or a number of days such as 30d\n");
+			return 2;
+		}
+		if (!(st = open_store(&o)))
+			return 2;
+		if (lg_store_exemption_add(st, &x.e, x.reason, getenv("USER"), &id) == 0) {
+			printf("added exemption #%lld\n", (long long)id);
+			status = 0;
+		} else {
+			fprintf(stderr, "leakgate exemptions add: the exemption could not be stored\n");
+		}
+	} else if (!strcmp(sub, "remove")) {
+		char *end;
+		long long id = i < argc ? strtoll(argv[i], &end, 10) : 0;
+		if (i + 1 != argc || *end || id <= 0) {
+			fprintf(stderr, "leakgate exemptions remove: give the exemption's number\n");
+			return 2;
+		}
+		if (!(st = open_store(&o)))
+			return 2;
+		status = lg_store_exemption_delete(st, id) == 0 ? 0 : 1;
+		if (status)
+			fprintf(stderr, "leakgate exemptions remove: no exemption #%lld\n", id);
+		else
+			printf("removed exemption #%lld\n", id);
+	} else {
+		fprintf(stderr, "%s", usage);
+	}
+	lg_store_close(st);
+	return status;
+}
+
+/* ---- events ---- */
+
+struct ev_opts {
+	struct lg_event_filter f;
+	const char *since, *until;
+};
+
+static int ev_opt(int opt, const char *arg, void *ctx)
+{
+	struct ev_opts *e = ctx;
+	switch (opt) {
+	case 'r': e->f.repo = arg; break;
+	case 'p': e->f.pusher = arg; break;
+	case 'k': e->f.kind = arg; break;
+	case 's': e->since = arg; break;
+	case 'u': e->until = arg; break;
+	case 'l': e->f.limit = atoi(arg); break;
+	default: return -1;
+	}
+	return 0;
+}
+
+int cmd_events(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: leakgate events [--repo REPO] [--pusher NAME] [--kind KIND] [--since TIME]\n"
+		"                       [--until TIME] [--limit N] [--json] [--db PATH]\n"
+		"KIND: accepted, rejected, bypassed, exempted, warned, failed. TIME: YYYY-MM-DD,\n"
+		"RFC 3339 or Unix seconds. Newest first.\n";
+	static const struct option extra[] = {
+		{"repo", required_argument, 0, 'r'},  {"pusher", required_argument, 0, 'p'},
+		{"kind", required_argument, 0, 'k'},  {"since", required_argument, 0, 's'},
+		{"until", required_argument, 0, 'u'}, {"limit", required_argument, 0, 'l'},
+		{0, 0, 0, 0}};
+	struct common o = {0};
+	struct ev_opts e;
+	struct lg_store *st;
+	json_t *a = NULL, *v;
+	int64_t next = 0;
+	size_t k;
+	int i;
+
+	memset(&e, 0, sizeof(e));
+	i = parse_common(argc, argv, &o, usage, extra, ev_opt, &e);
+	if (i < 0 || i != argc)
+		return 2;
+	if ((e.since && (e.f.since_ms = parse_expiry(e.since)) <= 0) ||
+	    (e.until && (e.f.until_ms = parse_expiry(e.until)) <= 0)) {
+		fprintf(stderr, "leakgate events: --since/--until want YYYY-MM-DD, RFC 3339 or Unix seconds\n");
+		return 2;
+	}
+	if (e.f.limit <= 0 || e.f.limit > 500)
+		e.f.limit = e.f.limit ? 500 : 50;
+	if (!(st = open_store(&o)))
+		return 2;
+	if (lg_store_events_list(st, &e.f, &a, &next)) {
+		fprintf(stderr, "leakgate events: the events cannot be read\n");
+		lg_store_close(st);
+		return 2;
+	}
+	if (o.json) {
+		print_json(a);
+	} else {
+		json_array_foreach(a, k, v) {
+			json_t *f = json_object_get(v, "findings");
+			printf("#%-5lld %s  %-8s %s by %s (%zu finding%s)%s%s\n",
+			       (long long)json_integer_value(json_object_get(v, "id")),
+			       json_string_value(json_object_get(v, "time")),
+			       json_string_value(json_object_get(v, "kind")),
+			       json_string_value(json_object_get(v, "repo")),
+			       json_string_value(json_object_get(v, "pusher")), json_array_size(f),
+			       json_array_size(f) == 1 ? "" : "s",
+			       *json_string_value(json_object_get(v, "reason")) ? ": " : "",
+			       json_string_value(json_object_get(v, "reason")));
+		}
+		if (json_array_size(a) == 0)
+			printf("no events\n");
+		else if (next)
+			printf("(more: --until or a smaller window)\n");
+	}
+	json_decref(a);
+	lg_store_close(st);
+	return 0;
+}
+
+/* ---- rules changes in the store ---- */
+
+int cmd_rules_store(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: leakgate rules add FILE [--db PATH]     add the rules of a pack as custom rules\n"
+		"       leakgate rules disable ID [--db PATH]\n"
+		"       leakgate rules enable ID [--db PATH]\n"
+		"       leakgate rules remove ID [--db PATH]    remove a custom rule\n"
+		"Then send SIGHUP to a running leakgated (the hook sees changes at once).\n";
+	struct common o = {0};
+	struct lg_store *st;
+	const char *sub = argv[0];
+	int i, status = 1;
+
+	i = parse_common(argc, argv, &o, usage, NULL, NULL, NULL);
+	if (i < 0 || i + 1 != argc) {
+		fprintf(stderr, "%s", usage);
+		return 2;
+	}
+	if (!(st = open_store(&o)))
+		return 2;
+	if (!strcmp(sub, "add")) {
+		/* Validate the pack as a whole (examples included) before storing. */
+		struct lg_ruleset *rs = NULL;
+		struct lg_diag d;
+		size_t checked = 0;
+		lg_diag_init(&d);
+		if (lg_ruleset_new(&rs) || lg_ruleset_add_path(rs, argv[i], &d) ||
+		    lg_ruleset_compile(rs, NULL, NULL, &d) || lg_selftest_run(rs, &checked, &d)) {
+			cli_print_diag("the pack is refused:", &d);
+		} else {
+			json_error_t jerr;
+			json_t *doc = json_load_file(argv[i], 0, &jerr), *r;
+			size_t k;
+			status = 0;
+			json_array_foreach(json_object_get(doc, "rules"), k, r) {
+				char *text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+				const char *id = json_string_value(json_object_get(r, "id"));
+				int err = text ? lg_store_rule_put(st, id, text, getenv("USER"), 1) : LG_ENOMEM;
+				if (err == LG_EEXISTS)
+					err = lg_store_rule_put(st, id, text, getenv("USER"), 0);
+				if (err) {
+					fprintf(stderr, "leakgate rules add: %s: %s\n", id, lg_strerror(err));
+					status = 1;
+				} else {
+					printf("stored custom rule %s\n", id);
+				}
+				free(text);
+			}
+			json_decref(doc);
+		}
+		lg_ruleset_free(rs);
+		lg_diag_release(&d);
+	} else if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
+		int on = !strcmp(sub, "enable");
+		struct lg_load_opts lo;
+		struct lg_ruleset *rs = NULL;
+		struct lg_diag d;
+		int known;
+
+		memset(&lo, 0, sizeof(lo));
+		lg_diag_init(&d);
+		known = lg_store_load_rules(st, &lo, &rs, NULL, &d) == 0 && lg_ruleset_find(rs, argv[i]);
+		lg_ruleset_free(rs);
+		lg_diag_release(&d);
+		if (!known)
+			fprintf(stderr, "leakgate rules %s: no rule has the id '%s' (see leakgate rules list)\n",
+				sub, argv[i]);
+		else if (lg_store_rule_set_enabled(st, argv[i], on, getenv("USER")) == 0) {
+			printf("rule %s %s\n", argv[i], on ? "enabled" : "disabled");
+			status = 0;
+		}
+	} else if (!strcmp(sub, "remove")) {
+		status = lg_store_rule_delete(st, argv[i]) == 0 ? 0 : 1;
+		if (status)
+			fprintf(stderr, "leakgate rules remove: no custom rule %s\n", argv[i]);
+		else
+			printf("removed custom rule %s\n", argv[i]);
+	}
+	lg_store_close(st);
+	return status;
+}

@@ -1,0 +1,1039 @@
+/*
+ * The HTTP API of leakgated (docs/api.md): routing, authentication, bodies,
+ * and one function per endpoint. Per-request state lives in *req_cls from
+ * the first call to the completion callback, which logs the request and
+ * frees it. Bodies are capped while they arrive.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "selftest.h"
+#include "server.h"
+
+struct req {
+	char *method, *url;
+	char *body;
+	size_t len, cap;
+	int too_large;
+	int status;
+	struct timespec t0;
+	char role[8];
+	char who[160]; /* the token, for created_by and the log */
+};
+
+/* ---- replies ---- */
+
+static enum MHD_Result send_body(struct MHD_Connection *c, struct req *r, int status,
+				 const char *ctype, char *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!text)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (status == 405 && r->url) {
+		/* Allow is set by the caller through r->body reuse; keep it simple. */
+	}
+	r->status = status;
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, struct req *r, int status, json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
+	size_t n;
+	char *t2;
+
+	json_decref(doc);
+	if (!text)
+		text = strdup("{\"error\": {\"code\": \"internal\", \"message\": \"out of memory\"}}");
+	/* One newline at the end, as curl users expect. */
+	n = strlen(text);
+	t2 = realloc(text, n + 2);
+	if (t2) {
+		t2[n] = '\n';
+		t2[n + 1] = '\0';
+		text = t2;
+	}
+	return send_body(c, r, status, "application/json", text);
+}
+
+static enum MHD_Result error_reply(struct MHD_Connection *c, struct req *r, int status,
+				   const char *code, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static enum MHD_Result error_reply(struct MHD_Connection *c, struct req *r, int status,
+				   const char *code, json_t *details, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *e;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	if (details)
+		json_object_set_new(e, "details", details);
+	return reply(c, r, status, json_pack("{s:o}", "error", e));
+}
+
+static json_t *diag_json(const struct lg_diag *d)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct lg_diag_entry *e = &d->v[i];
+		json_t *o = json_pack("{s:s}", "message", e->message ? e->message : "");
+		json_object_set_new(o, "rule_id", e->rule_id ? json_string(e->rule_id) : json_null());
+		json_object_set_new(o, "field", e->field ? json_string(e->field) : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* ---- helpers ---- */
+
+static json_t *parse_body(struct MHD_Connection *c, struct req *r, enum MHD_Result *ret)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!r->body || r->len == 0) {
+		*ret = error_reply(c, r, 400, "bad_request", NULL, "a JSON body is required");
+		return NULL;
+	}
+	doc = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		*ret = error_reply(c, r, 400, "bad_request", NULL, "the body is not valid JSON (line %d, column %d: %s)",
+				   jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		*ret = error_reply(c, r, 400, "bad_request", NULL, "the body must be a JSON object");
+		return NULL;
+	}
+	return doc;
+}
+
+/* "RFC 3339 (UTC or with an offset) or Unix seconds" into milliseconds; 0 on success. */
+static int parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	char *end;
+	long long secs;
+	const char *p;
+	int off = 0;
+
+	if (!s || !*s)
+		return -1;
+	secs = strtoll(s, &end, 10);
+	if (*end == '\0' && end != s) {
+		*ms = (int64_t)secs * 1000;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		   p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		if (*p == '-')
+			off = -off;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	*ms = ((int64_t)timegm(&tm) - off) * 1000;
+	return 0;
+}
+
+static int parse_id(const char *s, int64_t *id)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (*end || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	return v && *v ? v : NULL;
+}
+
+static json_t *finding_json(const struct lg_finding *f)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "rule_id", lg_rule_id(f->rule), "rule_name",
+			      lg_rule_name(f->rule), "severity",
+			      lg_severity_name(lg_rule_severity(f->rule)), "preview", f->preview,
+			      "fingerprint", f->fingerprint);
+	if (f->line) {
+		json_object_set_new(o, "line", json_integer((json_int_t)f->line));
+		json_object_set_new(o, "column", json_integer((json_int_t)f->column));
+		json_object_set_new(o, "end_line", json_integer((json_int_t)f->end_line));
+		json_object_set_new(o, "end_column", json_integer((json_int_t)f->end_column));
+	} else {
+		json_object_set_new(o, "line", json_null());
+		json_object_set_new(o, "kind", json_string("path"));
+	}
+	return o;
+}
+
+static int collect_finding(const struct lg_finding *f, void *ctx)
+{
+	json_array_append_new(ctx, finding_json(f));
+	return 0;
+}
+
+static enum MHD_Result db_unavailable(struct MHD_Connection *c, struct req *r)
+{
+	return error_reply(c, r, 500, "internal", NULL, "the database is not available");
+}
+
+/* ---- rules ---- */
+
+static json_t *rule_summary(const struct lg_rule *rule, json_t *admin)
+{
+	json_t *custom = json_object_get(admin, "custom"), *states = json_object_get(admin, "states");
+	json_t *state = json_object_get(states, lg_rule_id(rule));
+	int is_custom = json_object_get(custom, lg_rule_id(rule)) != NULL;
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", lg_rule_id(rule), "name", lg_rule_name(rule),
+			 "severity", lg_severity_name(lg_rule_severity(rule)), "source",
+			 is_custom ? "custom" : "builtin", "enabled",
+			 state ? json_is_true(state) : lg_rule_enabled(rule));
+}
+
+/*
+ * Check a candidate rule on its own: structure, both pattern compilers,
+ * and its examples. On success *out (may be NULL) holds it compiled.
+ */
+static int check_rule(json_t *rule, struct lg_ruleset **out, json_t **problems, size_t *examples)
+{
+	json_t *pack = json_pack("{s:s, s:[O]}", "pack", "custom", "rules", rule);
+	char *text = pack ? json_dumps(pack, JSON_COMPACT) : NULL;
+	struct lg_ruleset *rs = NULL;
+	struct lg_diag d;
+	int err;
+
+	lg_diag_init(&d);
+	*problems = NULL;
+	if (out)
+		*out = NULL;
+	if (examples)
+		*examples = 0;
+	err = text ? lg_ruleset_new(&rs) : LG_ENOMEM;
+	if (!err)
+		err = lg_ruleset_add_json(rs, "custom", text, strlen(text), &d);
+	if (!err)
+		err = lg_ruleset_compile(rs, NULL, NULL, &d);
+	if (!err)
+		err = lg_selftest_run(rs, examples ? examples : &(size_t){0}, &d);
+	*problems = diag_json(&d);
+	if (!err && out) {
+		*out = rs;
+		rs = NULL;
+	}
+	lg_ruleset_free(rs);
+	lg_diag_release(&d);
+	free(text);
+	json_decref(pack);
+	return err;
+}
+
+static enum MHD_Result rules_list(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	struct lg_store *st = srv_store(srv);
+	json_t *admin = NULL, *a = json_array();
+
+	if (!st || lg_store_rules_admin(st, &admin)) {
+		json_decref(a);
+		return db_unavailable(c, r);
+	}
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	for (size_t i = 0; i < lg_ruleset_count(srv->rs); i++)
+		json_array_append_new(a, rule_summary(lg_ruleset_rule(srv->rs, i), admin));
+	pthread_rwlock_unlock(&srv->rs_lock);
+	json_decref(admin);
+	return reply(c, r, 200, json_pack("{s:o, s:I}", "rules", a, "count", (json_int_t)json_array_size(a)));
+}
+
+static enum MHD_Result rules_get(struct server *srv, struct MHD_Connection *c, struct req *r,
+				 const char *id)
+{
+	struct lg_store *st = srv_store(srv);
+	json_t *admin = NULL, *o = NULL, *custom;
+	const struct lg_rule *rule;
+
+	if (!st || lg_store_rules_admin(st, &admin))
+		return db_unavailable(c, r);
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	rule = lg_ruleset_find(srv->rs, id);
+	if (rule) {
+		o = rule_summary(rule, admin);
+		json_object_set_new(o, "description", json_string(lg_rule_description(rule)));
+		json_object_set_new(o, "remediation", json_string(lg_rule_remediation(rule)));
+		json_object_set_new(o, "pack", json_string(lg_rule_pack(rule)));
+		if (lg_rule_pattern(rule))
+			json_object_set_new(o, "pattern", json_string(lg_rule_pattern(rule)));
+		if (lg_rule_path_pattern(rule))
+			json_object_set_new(o, "path", json_string(lg_rule_path_pattern(rule)));
+	}
+	pthread_rwlock_unlock(&srv->rs_lock);
+	if (o && (custom = json_object_get(json_object_get(admin, "custom"), id)))
+		json_object_set(o, "rule", custom);
+	json_decref(admin);
+	if (!o)
+		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
+	return reply(c, r, 200, o);
+}
+
+static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, struct req *r,
+				 const char *path_id)
+{
+	struct lg_store *st = srv_store(srv);
+	enum MHD_Result ret = MHD_NO;
+	json_t *rule = parse_body(c, r, &ret), *problems = NULL, *idv;
+	const char *id;
+	char *text = NULL;
+	struct lg_diag d;
+	int exists, is_custom = 0, err;
+
+	if (!rule)
+		return ret;
+	if (!st) {
+		json_decref(rule);
+		return db_unavailable(c, r);
+	}
+	idv = json_object_get(rule, "id");
+	if (path_id && !idv)
+		json_object_set_new(rule, "id", json_string(path_id));
+	idv = json_object_get(rule, "id");
+	id = json_string_value(idv);
+	if (path_id && (!id || strcmp(id, path_id))) {
+		json_decref(rule);
+		return error_reply(c, r, 400, "bad_request", NULL, "the rule's id must be '%s', as in the path", path_id);
+	}
+	if (check_rule(rule, NULL, &problems, NULL)) {
+		json_decref(rule);
+		return error_reply(c, r, 422, "invalid_rule", problems, "the rule is not valid: %zu problem%s",
+				   json_array_size(problems), json_array_size(problems) == 1 ? "" : "s");
+	}
+	json_decref(problems);
+	pthread_mutex_lock(&srv->publish_lock);
+	{
+		char *old = NULL;
+		is_custom = lg_store_rule_get(st, id, &old) == 0;
+		free(old);
+	}
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	exists = lg_ruleset_find(srv->rs, id) != NULL;
+	pthread_rwlock_unlock(&srv->rs_lock);
+	if (!path_id && (exists || is_custom)) {
+		pthread_mutex_unlock(&srv->publish_lock);
+		json_decref(rule);
+		return error_reply(c, r, 409, "conflict", NULL, "a rule with the id '%s' exists already", id);
+	}
+	if (path_id && !is_custom) {
+		pthread_mutex_unlock(&srv->publish_lock);
+		json_decref(rule);
+		if (exists)
+			return error_reply(c, r, 409, "conflict", NULL,
+					   "'%s' is a built-in rule: it can be disabled, not replaced", id);
+		return error_reply(c, r, 404, "not_found", NULL, "no custom rule has the id '%s'", id);
+	}
+	text = json_dumps(rule, JSON_COMPACT | JSON_SORT_KEYS);
+	err = text ? lg_store_rule_put(st, id, text, r->who, !path_id) : LG_ENOMEM;
+	lg_diag_init(&d);
+	if (!err && (err = srv_publish_rules(srv, &d))) {
+		/* The combination does not load: take the change back. */
+		lg_store_rule_delete(st, id);
+		srv_publish_rules(srv, NULL);
+	}
+	pthread_mutex_unlock(&srv->publish_lock);
+	free(text);
+	if (err) {
+		json_t *det = diag_json(&d);
+		lg_diag_release(&d);
+		json_decref(rule);
+		if (err == LG_EEXISTS)
+			return error_reply(c, r, 409, "conflict", NULL, "a rule with the id '%s' exists already", id);
+		return error_reply(c, r, 422, "invalid_rule", det, "the rule set does not load with this rule");
+	}
+	lg_diag_release(&d);
+	ret = reply(c, r, path_id ? 200 : 201, json_pack("{s:s, s:s, s:b, s:O}", "id", id, "source", "custom",
+						       "enabled", 1, "rule", rule));
+	json_decref(rule);
+	return ret;
+}
+
+static enum MHD_Result rules_delete(struct server *srv, struct MHD_Connection *c, struct req *r,
+				    const char *id)
+{
+	struct lg_store *st = srv_store(srv);
+	struct lg_diag d;
+	int err, exists;
+
+	if (!st)
+		return db_unavailable(c, r);
+	pthread_mutex_lock(&srv->publish_lock);
+	err = lg_store_rule_delete(st, id);
+	if (err == LG_ENOTFOUND) {
+		pthread_mutex_unlock(&srv->publish_lock);
+		pthread_rwlock_rdlock(&srv->rs_lock);
+		exists = lg_ruleset_find(srv->rs, id) != NULL;
+		pthread_rwlock_unlock(&srv->rs_lock);
+		if (exists)
+			return error_reply(c, r, 409, "conflict", NULL,
+					   "'%s' is a built-in rule: disable it instead (POST /api/v1/rules/%s/disable)",
+					   id, id);
+		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
+	}
+	lg_diag_init(&d);
+	if (!err)
+		err = srv_publish_rules(srv, &d);
+	pthread_mutex_unlock(&srv->publish_lock);
+	lg_diag_release(&d);
+	if (err)
+		return error_reply(c, r, 500, "internal", NULL, "the rule set could not be rebuilt");
+	return reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+}
+
+static enum MHD_Result rules_enable(struct server *srv, struct MHD_Connection *c, struct req *r,
+				    const char *id, int on)
+{
+	struct lg_store *st = srv_store(srv);
+	struct lg_diag d;
+	int exists, err;
+
+	if (!st)
+		return db_unavailable(c, r);
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	exists = lg_ruleset_find(srv->rs, id) != NULL;
+	pthread_rwlock_unlock(&srv->rs_lock);
+	if (!exists)
+		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
+	pthread_mutex_lock(&srv->publish_lock);
+	err = lg_store_rule_set_enabled(st, id, on, r->who);
+	lg_diag_init(&d);
+	if (!err)
+		err = srv_publish_rules(srv, &d);
+	pthread_mutex_unlock(&srv->publish_lock);
+	lg_diag_release(&d);
+	if (err)
+		return error_reply(c, r, 500, "internal", NULL, "the rule set could not be rebuilt");
+	return reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "enabled", on));
+}
+
+static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	enum MHD_Result ret = MHD_NO;
+	json_t *body = parse_body(c, r, &ret), *rule, *text, *path, *problems = NULL;
+	json_t *findings = json_array();
+	struct lg_ruleset *rs = NULL;
+	size_t examples = 0;
+	int valid;
+
+	if (!body) {
+		json_decref(findings);
+		return ret;
+	}
+	rule = json_object_get(body, "rule");
+	text = json_object_get(body, "text");
+	path = json_object_get(body, "path");
+	if (!json_is_object(rule) || (text && !json_is_string(text)) || (path && !json_is_string(path))) {
+		json_decref(body);
+		json_decref(findings);
+		return error_reply(c, r, 400, "bad_request", NULL,
+				   "expected {\"rule\": {...}, \"text\": \"...\", \"path\": \"...\"}");
+	}
+	valid = check_rule(rule, &rs, &problems, &examples) == 0;
+	if (valid && text) {
+		struct lg_scanner *sc = NULL;
+		if (lg_scanner_new(&sc, rs, &srv->key) == 0) {
+			lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
+				       json_string_length(text), collect_finding, findings);
+			lg_scanner_free(sc);
+		}
+	}
+	lg_ruleset_free(rs);
+	json_decref(body);
+	return reply(c, r, 200, json_pack("{s:b, s:o, s:I, s:o}", "valid", valid, "problems", problems,
+					  "examples_checked", (json_int_t)examples, "findings", findings));
+}
+
+/* ---- scan ---- */
+
+static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	enum MHD_Result ret = MHD_NO;
+	json_t *body = parse_body(c, r, &ret), *text, *path, *findings;
+	struct lg_scanner *sc;
+	int err;
+
+	if (!body)
+		return ret;
+	text = json_object_get(body, "text");
+	path = json_object_get(body, "path");
+	if (!json_is_string(text) || (path && !json_is_string(path))) {
+		json_decref(body);
+		return error_reply(c, r, 400, "bad_request", NULL,
+				   "expected {\"text\": \"...\"} (and optionally \"path\")");
+	}
+	findings = json_array();
+	sc = srv_scanner_acquire(srv);
+	err = sc ? lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
+				  json_string_length(text), collect_finding, findings)
+		 : LG_ENOMEM;
+	srv_scanner_release(srv);
+	json_decref(body);
+	if (err && !sc) {
+		json_decref(findings);
+		return error_reply(c, r, 500, "internal", NULL, "no scanner available");
+	}
+	return reply(c, r, 200, json_pack("{s:o, s:I}", "findings", findings, "count",
+					  (json_int_t)json_array_size(findings)));
+}
+
+/* ---- exemptions ---- */
+
+static int is_fingerprint(const char *s)
+{
+	size_t n = strlen(s);
+	if (n != LG_FP_HEX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static enum MHD_Result exemption_create(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	struct lg_store *st = srv_store(srv);
+	enum MHD_Result ret = MHD_NO;
+	json_t *body = parse_body(c, r, &ret), *v, *problems, *out = NULL;
+	struct lg_exemption e;
+	const char *reason = NULL;
+	int64_t id = 0;
+	int err;
+	static const char *const fields[] = {"repo", "fingerprint", "rule_id", "path", "reason", "expires", NULL};
+	const char *key;
+
+	if (!body)
+		return ret;
+	if (!st) {
+		json_decref(body);
+		return db_unavailable(c, r);
+	}
+	memset(&e, 0, sizeof(e));
+	problems = json_array();
+	json_object_foreach(body, key, v) {
+		int known = 0;
+		for (size_t i = 0; fields[i] && !known; i++)
+			known = !strcmp(fields[i], key);
+		if (!known)
+			json_array_append_new(problems, json_pack("{s:s, s:s}", "field", key, "message", "unknown field"));
+	}
+#define STRFIELD(name, dst, maxlen)                                                              \
+	do {                                                                                     \
+		v = json_object_get(body, name);                                                 \
+		if (v && !json_is_null(v)) {                                                     \
+			if (!json_is_string(v) || json_string_length(v) == 0 ||                  \
+			    json_string_length(v) > (maxlen) ||                                  \
+			    strlen(json_string_value(v)) != json_string_length(v))               \
+				json_array_append_new(problems,                                  \
+						      json_pack("{s:s, s:s}", "field", name,     \
+								"message",                       \
+								"must be a non-empty string"));  \
+			else                                                                     \
+				dst = json_string_value(v);                                      \
+		}                                                                                \
+	} while (0)
+	{
+		const char *repo = NULL, *fp = NULL, *rule = NULL, *path = NULL;
+		STRFIELD("repo", repo, 1024);
+		STRFIELD("fingerprint", fp, 64);
+		STRFIELD("rule_id", rule, 64);
+		STRFIELD("path", path, 4096);
+		STRFIELD("reason", reason, 2000);
+		e.repo_glob = (char *)repo;
+		e.fingerprint = (char *)fp;
+		e.rule_id = (char *)rule;
+		e.path_glob = (char *)path;
+	}
+#undef STRFIELD
+	if (e.fingerprint && !is_fingerprint(e.fingerprint))
+		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "fingerprint", "message",
+							  "must be the 32 lower-case hex digits shown in the rejection"));
+	if (!reason)
+		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "reason", "message",
+							  "a reason is required"));
+	if (!e.fingerprint && !e.rule_id && !e.path_glob)
+		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "fingerprint", "message",
+							  "give at least one of fingerprint, rule_id, path"));
+	v = json_object_get(body, "expires");
+	if (v && !json_is_null(v)) {
+		int64_t ms = 0;
+		if (json_is_integer(v))
+			ms = (int64_t)json_integer_value(v) * 1000;
+		else if (!json_is_string(v) || parse_time(json_string_value(v), &ms))
+			ms = -1;
+		if (ms <= 0)
+			json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "expires", "message",
+								  "must be RFC 3339 (2027-01-31T00:00:00Z) or Unix seconds"));
+		else
+			e.expires_ms = ms;
+	}
+	if (json_array_size(problems)) {
+		json_decref(body);
+		return error_reply(c, r, 422, "invalid", problems, "the exemption is not valid");
+	}
+	json_decref(problems);
+	err = lg_store_exemption_add(st, &e, reason, r->who, &id);
+	json_decref(body);
+	if (err)
+		return error_reply(c, r, 500, "internal", NULL, "the exemption could not be stored");
+	if (lg_store_exemption_get(st, id, &out))
+		return db_unavailable(c, r);
+	return reply(c, r, 201, out);
+}
+
+static enum MHD_Result exemptions_list(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	struct lg_store *st = srv_store(srv);
+	const char *expired = arg(c, "expired");
+	int ex = -1;
+	json_t *a = NULL;
+
+	if (!st)
+		return db_unavailable(c, r);
+	if (expired) {
+		if (!strcmp(expired, "true") || !strcmp(expired, "1"))
+			ex = 1;
+		else if (!strcmp(expired, "false") || !strcmp(expired, "0"))
+			ex = 0;
+		else
+			return error_reply(c, r, 400, "bad_request", NULL, "expired must be true or false");
+	}
+	if (lg_store_exemptions_list(st, arg(c, "repo"), arg(c, "rule"), ex, &a))
+		return db_unavailable(c, r);
+	return reply(c, r, 200, json_pack("{s:o, s:I}", "exemptions", a, "count",
+					  (json_int_t)json_array_size(a)));
+}
+
+/* ---- events ---- */
+
+static const char *const event_kinds[] = {"accepted", "rejected", "bypassed", "exempted", "warned", "failed", NULL};
+
+static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	struct lg_store *st = srv_store(srv);
+	struct lg_event_filter f;
+	const char *v;
+	int64_t next = 0;
+	json_t *a = NULL, *doc;
+	int err;
+
+	if (!st)
+		return db_unavailable(c, r);
+	memset(&f, 0, sizeof(f));
+	f.repo = arg(c, "repo");
+	f.pusher = arg(c, "pusher");
+	f.kind = arg(c, "kind");
+	if (f.kind) {
+		int known = 0;
+		for (size_t i = 0; event_kinds[i] && !known; i++)
+			known = !strcmp(event_kinds[i], f.kind);
+		if (!known)
+			return error_reply(c, r, 400, "bad_request", NULL,
+					   "kind must be one of accepted, rejected, bypassed, exempted, warned, failed");
+	}
+	if ((v = arg(c, "since")) && parse_time(v, &f.since_ms))
+		return error_reply(c, r, 400, "bad_request", NULL, "since: not RFC 3339 or Unix seconds");
+	if ((v = arg(c, "until")) && parse_time(v, &f.until_ms))
+		return error_reply(c, r, 400, "bad_request", NULL, "until: not RFC 3339 or Unix seconds");
+	f.limit = 50;
+	if ((v = arg(c, "limit"))) {
+		int64_t l;
+		if (parse_id(v, &l) || l > 500)
+			return error_reply(c, r, 400, "bad_request", NULL, "limit must be 1 to 500");
+		f.limit = (int)l;
+	}
+	if ((v = arg(c, "cursor")) && parse_id(v, &f.before_id))
+		return error_reply(c, r, 400, "bad_request", NULL, "cursor: use the next_cursor of a previous page");
+	err = lg_store_events_list(st, &f, &a, &next);
+	if (err)
+		return error_reply(c, r, err == LG_EBUSY ? 503 : 500, "internal", NULL, "the events cannot be read");
+	doc = json_pack("{s:o}", "events", a);
+	if (next) {
+		char cur[32];
+		snprintf(cur, sizeof(cur), "%lld", (long long)next);
+		json_object_set_new(doc, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(doc, "next_cursor", json_null());
+	}
+	return reply(c, r, 200, doc);
+}
+
+/* ---- health and metrics ---- */
+
+static enum MHD_Result healthz(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	json_t *doc;
+
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	doc = json_pack("{s:s, s:I, s:s}", "status", "ok", "rules", (json_int_t)lg_ruleset_count(srv->rs),
+			"ruleset", lg_ruleset_hash(srv->rs));
+	pthread_rwlock_unlock(&srv->rs_lock);
+	if (!srv_store(srv)) {
+		json_decref(doc);
+		return error_reply(c, r, 503, "unavailable", NULL, "the database cannot be opened");
+	}
+	return reply(c, r, 200, doc);
+}
+
+struct mbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void mprintf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mprintf(struct mbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->n + (size_t)n < b->cap) {
+			b->n += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = b->cap ? b->cap * 2 : 8192;
+			char *np;
+			while (cap < b->n + (size_t)n + 1)
+				cap *= 2;
+			np = realloc(b->p, cap);
+			if (!np)
+				return;
+			b->p = np;
+			b->cap = cap;
+		}
+	}
+}
+
+static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	static const double dur_b[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+	static const double byte_b[] = {1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+	struct lg_store *st = srv_store(srv);
+	struct mbuf b = {0};
+	sqlite3_stmt *q = NULL;
+	char sql[2048];
+	size_t o;
+
+	if (!st)
+		return db_unavailable(c, r);
+	mprintf(&b, "# HELP leakgate_pushes_total Pushes checked by the hook, by decision.\n"
+		    "# TYPE leakgate_pushes_total counter\n");
+	for (size_t i = 0; event_kinds[i]; i++) {
+		long long n = 0;
+		if (sqlite3_prepare_v2(lg_store_db(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(q, 1, event_kinds[i], -1, SQLITE_STATIC);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				n = sqlite3_column_int64(q, 0);
+			sqlite3_finalize(q);
+		}
+		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", event_kinds[i], n);
+	}
+	/* Both histograms in one pass over the events. */
+	o = (size_t)snprintf(sql, sizeof(sql), "SELECT count(*), total(duration_ms), total(bytes_scanned)");
+	for (size_t i = 0; i < sizeof(dur_b) / sizeof(dur_b[0]); i++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", total(duration_ms <= %g)", dur_b[i] * 1000);
+	for (size_t i = 0; i < sizeof(byte_b) / sizeof(byte_b[0]); i++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", total(bytes_scanned <= %g)", byte_b[i]);
+	snprintf(sql + o, sizeof(sql) - o, " FROM events");
+	if (sqlite3_prepare_v2(lg_store_db(st), sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+		long long n = sqlite3_column_int64(q, 0);
+		int col = 3;
+		mprintf(&b, "# HELP leakgate_push_duration_seconds Time the hook took per push.\n"
+			    "# TYPE leakgate_push_duration_seconds histogram\n");
+		for (size_t i = 0; i < sizeof(dur_b) / sizeof(dur_b[0]); i++)
+			mprintf(&b, "leakgate_push_duration_seconds_bucket{le=\"%g\"} %lld\n", dur_b[i],
+				(long long)sqlite3_column_double(q, col++));
+		mprintf(&b, "leakgate_push_duration_seconds_bucket{le=\"+Inf\"} %lld\n", n);
+		mprintf(&b, "leakgate_push_duration_seconds_sum %.3f\n", sqlite3_column_double(q, 1) / 1000);
+		mprintf(&b, "leakgate_push_duration_seconds_count %lld\n", n);
+		mprintf(&b, "# HELP leakgate_scan_bytes Bytes scanned per push.\n"
+			    "# TYPE leakgate_scan_bytes histogram\n");
+		for (size_t i = 0; i < sizeof(byte_b) / sizeof(byte_b[0]); i++)
+			mprintf(&b, "leakgate_scan_bytes_bucket{le=\"%g\"} %lld\n", byte_b[i],
+				(long long)sqlite3_column_double(q, col++));
+		mprintf(&b, "leakgate_scan_bytes_bucket{le=\"+Inf\"} %lld\n", n);
+		mprintf(&b, "leakgate_scan_bytes_sum %.0f\n", sqlite3_column_double(q, 2));
+		mprintf(&b, "leakgate_scan_bytes_count %lld\n", n);
+	}
+	sqlite3_finalize(q);
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	mprintf(&b, "# HELP leakgate_ruleset_info The live rule set.\n# TYPE leakgate_ruleset_info gauge\n"
+		    "leakgate_ruleset_info{hash=\"%s\",rules=\"%zu\"} 1\n",
+		lg_ruleset_hash(srv->rs), lg_ruleset_count(srv->rs));
+	pthread_rwlock_unlock(&srv->rs_lock);
+	mprintf(&b, "# HELP leakgate_http_requests_total API requests answered, by status class.\n"
+		    "# TYPE leakgate_http_requests_total counter\n");
+	pthread_mutex_lock(&srv->stats_lock);
+	for (int i = 1; i <= 5; i++)
+		mprintf(&b, "leakgate_http_requests_total{code=\"%dxx\"} %llu\n", i,
+			(unsigned long long)srv->http_by_status[i]);
+	pthread_mutex_unlock(&srv->stats_lock);
+	if (!b.p)
+		return MHD_NO;
+	return send_body(c, r, 200, "text/plain; version=0.0.4", b.p);
+}
+
+/* ---- routing ---- */
+
+static int authenticate(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	struct lg_store *st;
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return 0;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	st = srv_store(srv);
+	return st && lg_store_token_check(st, h, r->role, r->who, sizeof(r->who)) == 0;
+}
+
+static enum MHD_Result not_allowed(struct MHD_Connection *c, struct req *r, const char *allow)
+{
+	return error_reply(c, r, 405, "method_not_allowed", NULL, "use %s here", allow);
+}
+
+static enum MHD_Result route(struct server *srv, struct MHD_Connection *c, struct req *r)
+{
+	const char *m = r->method, *p = r->url;
+	char seg[3][256];
+	int nseg = 0, is_get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), is_post = !strcmp(m, "POST");
+	int need_admin;
+
+	if (!strcmp(p, "/healthz"))
+		return is_get ? healthz(srv, c, r) : not_allowed(c, r, "GET");
+	if (strcmp(p, "/metrics") && strncmp(p, "/api/v1/", 8))
+		return error_reply(c, r, 404, "not_found", NULL, "no such endpoint: %s", p);
+	if (!authenticate(srv, c, r))
+		return error_reply(c, r, 401, "unauthorized", NULL,
+				   "a valid token is required: Authorization: Bearer <token> (leakgate token create)");
+	if (!strcmp(p, "/metrics"))
+		return is_get ? metrics(srv, c, r) : not_allowed(c, r, "GET");
+	/* Split what follows /api/v1/ into at most three segments. */
+	for (const char *s = p + 8; *s && nseg < 3;) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 0 || n >= sizeof(seg[0]))
+			return error_reply(c, r, 404, "not_found", NULL, "no such endpoint: %s", p);
+		memcpy(seg[nseg], s, n);
+		seg[nseg++][n] = '\0';
+		s += n;
+		if (*s == '/') {
+			s++;
+			if (!*s)
+				break;
+			if (nseg == 3)
+				return error_reply(c, r, 404, "not_found", NULL, "no such endpoint: %s", p);
+		}
+	}
+	need_admin = !is_get && !(nseg == 1 && !strcmp(seg[0], "scan")) &&
+		     !(nseg == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"));
+	if (need_admin && strcmp(r->role, "admin"))
+		return error_reply(c, r, 403, "forbidden", NULL, "this needs an admin token");
+
+	if (nseg >= 1 && !strcmp(seg[0], "rules")) {
+		if (nseg == 1)
+			return is_get ? rules_list(srv, c, r) : is_post ? rules_put(srv, c, r, NULL) : not_allowed(c, r, "GET, POST");
+		if (nseg == 2 && !strcmp(seg[1], "test"))
+			return is_post ? rules_test(srv, c, r) : not_allowed(c, r, "POST");
+		if (nseg == 2) {
+			if (is_get)
+				return rules_get(srv, c, r, seg[1]);
+			if (!strcmp(m, "PUT"))
+				return rules_put(srv, c, r, seg[1]);
+			if (!strcmp(m, "DELETE"))
+				return rules_delete(srv, c, r, seg[1]);
+			return not_allowed(c, r, "GET, PUT, DELETE");
+		}
+		if (nseg == 3 && (!strcmp(seg[2], "enable") || !strcmp(seg[2], "disable")))
+			return is_post ? rules_enable(srv, c, r, seg[1], !strcmp(seg[2], "enable")) : not_allowed(c, r, "POST");
+	} else if (nseg == 1 && !strcmp(seg[0], "scan")) {
+		return is_post ? scan(srv, c, r) : not_allowed(c, r, "POST");
+	} else if (nseg >= 1 && !strcmp(seg[0], "exemptions")) {
+		if (nseg == 1)
+			return is_get ? exemptions_list(srv, c, r) : is_post ? exemption_create(srv, c, r) : not_allowed(c, r, "GET, POST");
+		if (nseg == 2) {
+			int64_t id;
+			json_t *o = NULL;
+			struct lg_store *st = srv_store(srv);
+			if (parse_id(seg[1], &id))
+				return error_reply(c, r, 404, "not_found", NULL, "no exemption %s", seg[1]);
+			if (!st)
+				return db_unavailable(c, r);
+			if (is_get)
+				return lg_store_exemption_get(st, id, &o) ? error_reply(c, r, 404, "not_found", NULL, "no exemption %s", seg[1])
+									  : reply(c, r, 200, o);
+			if (!strcmp(m, "DELETE"))
+				return lg_store_exemption_delete(st, id)
+					       ? error_reply(c, r, 404, "not_found", NULL, "no exemption %s", seg[1])
+					       : reply(c, r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
+			return not_allowed(c, r, "GET, DELETE");
+		}
+	} else if (nseg >= 1 && !strcmp(seg[0], "events")) {
+		if (nseg == 1)
+			return is_get ? events_list(srv, c, r) : not_allowed(c, r, "GET");
+		if (nseg == 2) {
+			int64_t id;
+			json_t *o = NULL;
+			struct lg_store *st = srv_store(srv);
+			if (!is_get)
+				return not_allowed(c, r, "GET");
+			if (parse_id(seg[1], &id))
+				return error_reply(c, r, 404, "not_found", NULL, "no event %s", seg[1]);
+			if (!st)
+				return db_unavailable(c, r);
+			return lg_store_event_get(st, id, &o) ? error_reply(c, r, 404, "not_found", NULL, "no event %s", seg[1])
+							      : reply(c, r, 200, o);
+		}
+	}
+	return error_reply(c, r, 404, "not_found", NULL, "no such endpoint: %s", p);
+}
+
+enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
+			   const char *method, const char *version, const char *upload_data,
+			   size_t *upload_size, void **req_cls)
+{
+	struct server *srv = cls;
+	struct req *r = *req_cls;
+
+	(void)version;
+	if (!r) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		r->method = strdup(method);
+		r->url = strdup(url);
+		*req_cls = r;
+		if (!r->method || !r->url)
+			return MHD_NO;
+		/* Refuse an announced oversized body before reading any of it. */
+		if (cl && strtoull(cl, NULL, 10) > SRV_BODY_MAX)
+			return error_reply(c, r, 413, "too_large", NULL, "the body is over %u bytes", SRV_BODY_MAX);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!r->too_large && r->len + *upload_size > SRV_BODY_MAX) {
+			r->too_large = 1;
+			free(r->body);
+			r->body = NULL;
+			r->len = r->cap = 0;
+		}
+		if (!r->too_large) {
+			if (r->len + *upload_size + 1 > r->cap) {
+				size_t cap = r->cap ? r->cap : 4096;
+				char *nb;
+				while (cap < r->len + *upload_size + 1)
+					cap *= 2;
+				nb = realloc(r->body, cap);
+				if (!nb)
+					return MHD_NO;
+				r->body = nb;
+				r->cap = cap;
+			}
+			memcpy(r->body + r->len, upload_data, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->status)
+		return MHD_YES; /* already answered (413 on the first call) */
+	if (r->too_large)
+		return error_reply(c, r, 413, "too_large", NULL, "the body is over %u bytes", SRV_BODY_MAX);
+	return route(srv, c, r);
+}
+
+void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+		   enum MHD_RequestTerminationCode toe)
+{
+	struct server *srv = cls;
+	struct req *r = *req_cls;
+	struct timespec t1;
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)c;
+	(void)toe;
+	if (!r)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s %s %d %.1fms%s%s\n", when, r->method ? r->method : "-", r->url ? r->url : "-",
+		r->status, (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6,
+		r->who[0] ? " " : "", r->who);
+	if (r->status >= 100 && r->status < 600) {
+		pthread_mutex_lock(&srv->stats_lock);
+		srv->http_by_status[r->status / 100]++;
+		pthread_mutex_unlock(&srv->stats_lock);
+	}
+	free(r->method);
+	free(r->url);
+	free(r->body);
+	free(r);
+	*req_cls = NULL;
+}

@@ -1,0 +1,360 @@
+/*
+ * leakgated: the admin daemon. Options, start-up (database migrations, key,
+ * rule set), the libmicrohttpd daemon with a small thread pool, the
+ * webhook thread, and a clean stop on SIGTERM or SIGINT.
+ *
+ * Each thread keeps its own SQLite connection and scanner (thread-specific
+ * data), because neither may be shared; the rule set itself is shared
+ * read-only behind a read-write lock and replaced whole on rule changes.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "loader.h"
+#include "server.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8470"
+#define DEFAULT_MAX_CONNECTIONS 256
+#define POOL_THREADS 4
+#define PEM_MAX (1u << 20)
+
+struct thread_res {
+	struct lg_store *st;
+	struct lg_scanner *sc;
+	uint64_t gen;
+};
+
+static void thread_res_free(void *p)
+{
+	struct thread_res *t = p;
+
+	if (!t)
+		return;
+	lg_scanner_free(t->sc);
+	lg_store_close(t->st);
+	free(t);
+}
+
+static struct thread_res *thread_res(struct server *srv)
+{
+	struct thread_res *t = pthread_getspecific(srv->tls);
+
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (t)
+			pthread_setspecific(srv->tls, t);
+	}
+	return t;
+}
+
+struct lg_store *srv_store(struct server *srv)
+{
+	struct thread_res *t = thread_res(srv);
+	struct lg_diag d;
+
+	if (!t)
+		return NULL;
+	if (!t->st) {
+		lg_diag_init(&d);
+		if (lg_store_open(&t->st, srv->db_path, 0, &d))
+			t->st = NULL;
+		lg_diag_release(&d);
+	}
+	return t->st;
+}
+
+struct lg_scanner *srv_scanner_acquire(struct server *srv)
+{
+	struct thread_res *t = thread_res(srv);
+
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	if (!t)
+		return NULL;
+	if (!t->sc || t->gen != srv->rs_gen) {
+		lg_scanner_free(t->sc);
+		t->sc = NULL;
+		if (lg_scanner_new(&t->sc, srv->rs, &srv->key))
+			t->sc = NULL;
+		t->gen = srv->rs_gen;
+	}
+	return t->sc;
+}
+
+void srv_scanner_release(struct server *srv)
+{
+	pthread_rwlock_unlock(&srv->rs_lock);
+}
+
+int srv_publish_rules(struct server *srv, struct lg_diag *d)
+{
+	struct lg_load_opts lo;
+	struct lg_ruleset *rs = NULL, *old;
+	struct lg_store *st = srv_store(srv);
+	int err;
+
+	if (!st) {
+		lg_diag_add(d, srv->db_path, NULL, NULL, "the database cannot be opened");
+		return LG_ERROR;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.cache_dir = srv->cache_dir;
+	/* Compiling into the shared cache is what publishes it to the hooks. */
+	err = lg_store_load_rules(st, &lo, &rs, NULL, d);
+	if (err)
+		return err;
+	pthread_rwlock_wrlock(&srv->rs_lock);
+	old = srv->rs;
+	srv->rs = rs;
+	srv->rs_gen++;
+	pthread_rwlock_unlock(&srv->rs_lock);
+	lg_ruleset_free(old);
+	return LG_OK;
+}
+
+static char *read_pem(const char *path)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size < PEM_MAX) {
+		buf = malloc((size_t)st.st_size + 1);
+		if (buf && read(fd, buf, (size_t)st.st_size) == st.st_size) {
+			buf[st.st_size] = '\0';
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(host))
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static void print_diag(const struct lg_diag *d)
+{
+	char line[1024];
+
+	for (size_t i = 0; i < d->n; i++) {
+		lg_diag_format(&d->v[i], line, sizeof(line));
+		fprintf(stderr, "leakgated: %s\n", line);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: leakgated [--listen HOST:PORT] [--db PATH] [--cache-dir DIR] [--key-file PATH]\n"
+		"                 [--tls-cert FILE --tls-key FILE] [--webhook URL]... [--max-connections N]\n"
+		"\n"
+		"The leakgate admin API (see docs/api.md). Listens on " DEFAULT_LISTEN " by default.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, 0, 'l'},   {"db", required_argument, 0, 'd'},
+		{"cache-dir", required_argument, 0, 'c'}, {"key-file", required_argument, 0, 'k'},
+		{"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
+		{"webhook", required_argument, 0, 'w'},  {"max-connections", required_argument, 0, 'm'},
+		{"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+	};
+	static struct server srv;
+	const char *listen = DEFAULT_LISTEN, *cert_path = NULL, *key_path = NULL, *key_file = NULL;
+	char *cert = NULL, *tlskey = NULL, *keypath = NULL;
+	struct sockaddr_in sa;
+	struct MHD_Daemon *mhd = NULL;
+	struct lg_store *st = NULL;
+	struct lg_diag d;
+	pthread_t hook_thread;
+	int opt, max_conn = DEFAULT_MAX_CONNECTIONS, status = 1, have_hook_thread = 0, sig;
+	sigset_t sigs;
+	unsigned flags;
+
+	lg_diag_init(&d);
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': listen = optarg; break;
+		case 'd': srv.db_path = strdup(optarg); break;
+		case 'c': srv.cache_dir = strdup(optarg); break;
+		case 'k': key_file = optarg; break;
+		case 'C': cert_path = optarg; break;
+		case 'K': key_path = optarg; break;
+		case 'w':
+			if (srv.nwebhooks == SRV_WEBHOOKS_MAX) {
+				fprintf(stderr, "leakgated: at most %d --webhook\n", SRV_WEBHOOKS_MAX);
+				return 2;
+			}
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+				fprintf(stderr, "leakgated: --webhook needs an http:// or https:// URL\n");
+				return 2;
+			}
+			srv.webhooks[srv.nwebhooks++] = optarg;
+			break;
+		case 'm':
+			max_conn = atoi(optarg);
+			if (max_conn < 1 || max_conn > 10000) {
+				fprintf(stderr, "leakgated: --max-connections must be 1 to 10000\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (parse_listen(listen, &sa)) {
+		fprintf(stderr, "leakgated: --listen wants an IPv4 HOST:PORT, such as %s\n", DEFAULT_LISTEN);
+		return 2;
+	}
+	if (!!cert_path != !!key_path) {
+		fprintf(stderr, "leakgated: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (cert_path && (!(cert = read_pem(cert_path)) || !(tlskey = read_pem(key_path)))) {
+		fprintf(stderr, "leakgated: cannot read the TLS certificate or key (%s, %s)\n", cert_path, key_path);
+		goto out;
+	}
+	if (!srv.db_path)
+		srv.db_path = lg_store_default_path();
+	if (!srv.cache_dir)
+		srv.cache_dir = lg_cache_dir_default();
+	if (!srv.db_path) {
+		fprintf(stderr, "leakgated: no database path: give --db\n");
+		goto out;
+	}
+	if (srv.cache_dir)
+		lg_mkdir_p(srv.cache_dir, 0755);
+	keypath = key_file ? strdup(key_file) : lg_key_default_path();
+	if (!keypath || lg_key_load(&srv.key, keypath, 1)) {
+		fprintf(stderr, "leakgated: the fingerprint key %s is not usable\n", keypath ? keypath : "(none)");
+		goto out;
+	}
+	/* Create and migrate the database once, before any thread uses it. */
+	if (lg_store_open(&st, srv.db_path, 1, &d)) {
+		print_diag(&d);
+		goto out;
+	}
+	lg_store_close(st);
+	st = NULL;
+	pthread_rwlock_init(&srv.rs_lock, NULL);
+	pthread_mutex_init(&srv.publish_lock, NULL);
+	pthread_mutex_init(&srv.stats_lock, NULL);
+	pthread_key_create(&srv.tls, thread_res_free);
+	if (srv_publish_rules(&srv, &d)) {
+		fprintf(stderr, "leakgated: the rules cannot be loaded:\n");
+		print_diag(&d);
+		goto out;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	/* Signals are taken by sigwait() below, never by the worker threads. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0);
+	{
+		struct MHD_OptionItem tls[] = {
+			{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+			{MHD_OPTION_HTTPS_MEM_KEY, 0, tlskey},
+			{MHD_OPTION_END, 0, NULL},
+		};
+		if (!cert)
+			tls[0].option = MHD_OPTION_END;
+		mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_handle, &srv, MHD_OPTION_SOCK_ADDR, &sa,
+				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
+				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				       MHD_OPTION_NOTIFY_COMPLETED, api_completed, &srv,
+				       MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	}
+	if (!mhd) {
+		fprintf(stderr, "leakgated: cannot listen on %s (in use, or not an address of this host)\n", listen);
+		goto out;
+	}
+	if (srv.nwebhooks && pthread_create(&hook_thread, NULL, webhook_main, &srv) == 0)
+		have_hook_thread = 1;
+	{
+		size_t n;
+		pthread_rwlock_rdlock(&srv.rs_lock);
+		n = lg_ruleset_count(srv.rs);
+		pthread_rwlock_unlock(&srv.rs_lock);
+		fprintf(stderr, "leakgated: listening on %s%s (database %s, %zu rules, %zu webhook%s)\n",
+			listen, cert ? " with TLS" : "", srv.db_path, n, srv.nwebhooks,
+			srv.nwebhooks == 1 ? "" : "s");
+	}
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			/* Reload the rules, as after a change made with the CLI. */
+			if (srv_publish_rules(&srv, &d) == 0)
+				fprintf(stderr, "leakgated: rules reloaded\n");
+			lg_diag_release(&d);
+			continue;
+		}
+		break;
+	}
+	fprintf(stderr, "leakgated: stopping (signal %d)\n", sig);
+	srv.stopping = 1;
+	MHD_stop_daemon(mhd);
+	mhd = NULL;
+	if (have_hook_thread)
+		pthread_join(hook_thread, NULL);
+	status = 0;
+out:
+	if (mhd)
+		MHD_stop_daemon(mhd);
+	thread_res_free(pthread_getspecific(srv.tls));
+	lg_ruleset_free(srv.rs);
+	free(cert);
+	free(tlskey);
+	free(keypath);
+	free(srv.db_path);
+	free(srv.cache_dir);
+	lg_diag_release(&d);
+	return status;
+}

@@ -1,0 +1,67 @@
+/*
+ * leakgated internals shared by its modules: the server state, the live
+ * rule set, per-thread resources, and the pieces each module offers.
+ */
+#ifndef LG_SERVER_H
+#define LG_SERVER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "fingerprint.h"
+#include "ruleset.h"
+#include "scanner.h"
+#include "store.h"
+
+/* Largest request body accepted; larger ones get 413 while they arrive. */
+#define SRV_BODY_MAX (1u << 20)
+#define SRV_WEBHOOKS_MAX 16
+
+struct server {
+	char *db_path;
+	char *cache_dir;
+	struct lg_key key;
+
+	/* The live rule set; replaced whole when rules change. */
+	pthread_rwlock_t rs_lock;
+	struct lg_ruleset *rs;
+	uint64_t rs_gen;
+	pthread_mutex_t publish_lock; /* one rule change at a time */
+
+	pthread_key_t tls;
+
+	/* Request counters by status class, for /metrics. */
+	pthread_mutex_t stats_lock;
+	uint64_t http_by_status[6]; /* 1xx..5xx, index 1..5 */
+
+	const char *webhooks[SRV_WEBHOOKS_MAX];
+	size_t nwebhooks;
+	volatile int stopping;
+};
+
+/* The calling thread's database connection (opened on first use), or NULL. */
+struct lg_store *srv_store(struct server *srv);
+/*
+ * The calling thread's scanner over the live rule set, with the read lock
+ * held: call srv_scanner_release() when done.
+ */
+struct lg_scanner *srv_scanner_acquire(struct server *srv);
+void srv_scanner_release(struct server *srv);
+
+/* Rebuild the rule set from the store and make it live; errors in d. */
+int srv_publish_rules(struct server *srv, struct lg_diag *d);
+
+/* The request handler (api.c). */
+enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
+			   const char *method, const char *version, const char *upload_data,
+			   size_t *upload_size, void **req_cls);
+void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+		   enum MHD_RequestTerminationCode toe);
+
+/* The webhook delivery thread (webhook.c). */
+void *webhook_main(void *arg);
+
+#endif
