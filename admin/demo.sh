@@ -82,4 +82,40 @@ echo "== audit events recorded in $LEAKGATE_DB:"
 if command -v sqlite3 >/dev/null 2>&1; then
 	sqlite3 "$LEAKGATE_DB" "SELECT id, kind, pusher, json_array_length(findings) || ' finding(s)' FROM events"
 fi
+
+echo
+echo "== the admin API (leakgated) over the same database"
+token=$("$build/admin/leakgate" token create --role admin --name demo --db "$LEAKGATE_DB" | tail -1)
+port=""
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+	"$build/server/leakgated" --listen "127.0.0.1:$p" --db "$LEAKGATE_DB" \
+		--key-file "$LEAKGATE_KEY_FILE" 2>"$work/leakgated.log" &
+	daemon=$!
+	for wait in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then
+			port=$p
+			break
+		fi
+		kill -0 "$daemon" 2>/dev/null || break
+		sleep 0.25
+	done
+	[ -n "$port" ] && break
+	kill "$daemon" 2>/dev/null
+	wait "$daemon" 2>/dev/null
+done
+if [ -z "$port" ]; then
+	echo "demo: leakgated did not start:" >&2
+	cat "$work/leakgated.log" >&2
+	exit 1
+fi
+trap 'kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+echo "== GET /healthz"
+curl -s "http://127.0.0.1:$port/healthz"
+echo "== GET /api/v1/events?kind=rejected (the push above)"
+curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/events?kind=rejected&limit=1" |
+	sed -n '1,/"findings"/p'
+echo "   ..."
+kill "$daemon"
+wait "$daemon" 2>/dev/null || true
 echo "demo: ok"
