@@ -31,6 +31,15 @@ install_packages() {
 	[ "$(id -u)" = 0 ] || sudo="sudo"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+	# The tests run their own lighttpd on 127.0.0.1; Debian would also start
+	# the system one on port 80. Stop and disable that one.
+	case " $missing " in
+	*" lighttpd "*)
+		if command -v systemctl >/dev/null 2>&1; then
+			$sudo systemctl disable --now lighttpd >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
 }
 
 build() {
