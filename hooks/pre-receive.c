@@ -526,6 +526,7 @@ static void scan_blobs(struct hook *h, const char *quarantine)
 			     git_error_last() ? git_error_last()->message : "unknown error");
 		if (lg_scanner_new(&w[i].scanner, h->rs, &h->key))
 			fail(h, "out of memory");
+		lg_scanner_set_cancel(w[i].scanner, &h->cancel);
 	}
 	if (n == 1) {
 		worker_main(&w[0]);

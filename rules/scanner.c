@@ -49,6 +49,7 @@ struct lg_scanner {
 	void *ctx;
 	int active, stop, err;
 	int no_dedupe;
+	volatile int *cancel;
 	char *buf;
 	size_t len;
 	uint64_t base;            /* document offset of buf[0] */
@@ -127,6 +128,11 @@ void lg_scanner_free(struct lg_scanner *s)
 	free(s->spans);
 	free(s->pending);
 	free(s);
+}
+
+void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag)
+{
+	s->cancel = flag;
 }
 
 void lg_scanner_set_dedupe(struct lg_scanner *s, int on)
@@ -329,6 +335,10 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 
 	(void)from;
 	(void)flags;
+	if (s->cancel && *s->cancel) {
+		s->stop = 1;
+		return 1;
+	}
 	if (r->path_pattern && !s->path_ok[id])
 		return 0;
 	if (s->base + to <= s->done_until[id])

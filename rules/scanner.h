@@ -63,6 +63,12 @@ int lg_scan_buffer(struct lg_scanner *s, const char *path, const void *data, siz
  */
 void lg_scanner_set_dedupe(struct lg_scanner *s, int on);
 
+/*
+ * A flag another thread may set to stop scans early (a time budget); the
+ * scan in progress then ends as soon as it notices, with what it found.
+ */
+void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag);
+
 /* Findings of the last document that were over LG_FINDINGS_PER_DOC_MAX. */
 size_t lg_scanner_dropped(const struct lg_scanner *s);
 
