@@ -403,17 +403,23 @@ struct worker {
 	char msg[256];
 };
 
+/* The hook's copy of a scanner finding. */
+static void finding_copy(struct hfinding *x, const struct lg_finding *f)
+{
+	memset(x, 0, sizeof(*x));
+	x->rule = f->rule;
+	memcpy(x->fingerprint, f->fingerprint, sizeof(x->fingerprint));
+	memcpy(x->preview, f->preview, sizeof(x->preview));
+	x->line = f->line;
+	x->column = f->column;
+}
+
 static int on_blob_finding(const struct lg_finding *f, void *ctx)
 {
 	struct worker *w = ctx;
 	struct hfinding x;
 
-	memset(&x, 0, sizeof(x));
-	x.rule = f->rule;
-	memcpy(x.fingerprint, f->fingerprint, sizeof(x.fingerprint));
-	memcpy(x.preview, f->preview, sizeof(x.preview));
-	x.line = f->line;
-	x.column = f->column;
+	finding_copy(&x, f);
 	x.blob = w->cur_blob;
 	x.item = SIZE_MAX;
 	flist_add(&w->out, &x);
@@ -595,12 +601,7 @@ static int on_item_finding(const struct lg_finding *f, void *ctx)
 	struct msg_ctx *m = ctx;
 	struct hfinding x;
 
-	memset(&x, 0, sizeof(x));
-	x.rule = f->rule;
-	memcpy(x.fingerprint, f->fingerprint, sizeof(x.fingerprint));
-	memcpy(x.preview, f->preview, sizeof(x.preview));
-	x.line = f->line;
-	x.column = f->column;
+	finding_copy(&x, f);
 	x.blob = SIZE_MAX;
 	x.item = m->item;
 	x.status = F_BLOCK;

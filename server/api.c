@@ -276,6 +276,16 @@ static int check_rule(json_t *rule, struct lg_ruleset **out, json_t **problems, 
 	return err;
 }
 
+static int rule_exists(struct server *srv, const char *id)
+{
+	int yes;
+
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	yes = lg_ruleset_find(srv->rs, id) != NULL;
+	pthread_rwlock_unlock(&srv->rs_lock);
+	return yes;
+}
+
 static enum MHD_Result rules_list(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	struct lg_store *st = srv_store(srv);
@@ -361,9 +371,7 @@ static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, s
 		is_custom = lg_store_rule_get(st, id, &old) == 0;
 		free(old);
 	}
-	pthread_rwlock_rdlock(&srv->rs_lock);
-	exists = lg_ruleset_find(srv->rs, id) != NULL;
-	pthread_rwlock_unlock(&srv->rs_lock);
+	exists = rule_exists(srv, id);
 	if (!path_id && (exists || is_custom)) {
 		pthread_mutex_unlock(&srv->publish_lock);
 		json_decref(rule);
@@ -407,7 +415,7 @@ static enum MHD_Result rules_delete(struct server *srv, struct MHD_Connection *c
 {
 	struct lg_store *st = srv_store(srv);
 	struct lg_diag d;
-	int err, exists;
+	int err;
 
 	if (!st)
 		return db_unavailable(c, r);
@@ -415,10 +423,7 @@ static enum MHD_Result rules_delete(struct server *srv, struct MHD_Connection *c
 	err = lg_store_rule_delete(st, id);
 	if (err == LG_ENOTFOUND) {
 		pthread_mutex_unlock(&srv->publish_lock);
-		pthread_rwlock_rdlock(&srv->rs_lock);
-		exists = lg_ruleset_find(srv->rs, id) != NULL;
-		pthread_rwlock_unlock(&srv->rs_lock);
-		if (exists)
+		if (rule_exists(srv, id))
 			return error_reply(c, r, 409, "conflict", NULL,
 					   "'%s' is a built-in rule: disable it instead (POST /api/v1/rules/%s/disable)",
 					   id, id);
@@ -439,14 +444,11 @@ static enum MHD_Result rules_enable(struct server *srv, struct MHD_Connection *c
 {
 	struct lg_store *st = srv_store(srv);
 	struct lg_diag d;
-	int exists, err;
+	int err;
 
 	if (!st)
 		return db_unavailable(c, r);
-	pthread_rwlock_rdlock(&srv->rs_lock);
-	exists = lg_ruleset_find(srv->rs, id) != NULL;
-	pthread_rwlock_unlock(&srv->rs_lock);
-	if (!exists)
+	if (!rule_exists(srv, id))
 		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
 	pthread_mutex_lock(&srv->publish_lock);
 	err = lg_store_rule_set_enabled(st, id, on, r->who);

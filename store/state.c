@@ -480,21 +480,34 @@ int lg_store_exemptions_list(struct lg_store *st, const char *repo, const char *
 	return LG_OK;
 }
 
-int lg_store_exemption_get(struct lg_store *st, int64_t id, json_t **out)
+static json_t *exemption_row_now(sqlite3_stmt *q)
+{
+	return exemption_row(q, lg_now_ms());
+}
+
+/* One row by id, as JSON; LG_ENOTFOUND when there is none. */
+static int get_one(struct lg_store *st, const char *sql, int64_t id, json_t *(*row)(sqlite3_stmt *),
+		   json_t **out)
 {
 	sqlite3_stmt *q = NULL;
 	int err = LG_ENOTFOUND;
 
 	*out = NULL;
-	if (prepare(st, "SELECT " EXEMPTION_COLS " FROM exemptions WHERE id = ?", &q))
+	if (prepare(st, sql, &q))
 		return LG_ERROR;
 	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
-		*out = exemption_row(q, lg_now_ms());
+		*out = row(q);
 		err = LG_OK;
 	}
 	sqlite3_finalize(q);
 	return err;
+}
+
+int lg_store_exemption_get(struct lg_store *st, int64_t id, json_t **out)
+{
+	return get_one(st, "SELECT " EXEMPTION_COLS " FROM exemptions WHERE id = ?", id,
+		       exemption_row_now, out);
 }
 
 /* ---- tokens ---- */
@@ -726,19 +739,7 @@ int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, j
 
 int lg_store_event_get(struct lg_store *st, int64_t id, json_t **out)
 {
-	sqlite3_stmt *q = NULL;
-	int err = LG_ENOTFOUND;
-
-	*out = NULL;
-	if (prepare(st, "SELECT " EVENT_COLS " FROM events WHERE id = ?", &q))
-		return LG_ERROR;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		*out = event_row(q);
-		err = LG_OK;
-	}
-	sqlite3_finalize(q);
-	return err;
+	return get_one(st, "SELECT " EVENT_COLS " FROM events WHERE id = ?", id, event_row, out);
 }
 
 int lg_store_events_after(struct lg_store *st, int64_t after_id, const char *kinds, int limit,
