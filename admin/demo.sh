@@ -111,11 +111,10 @@ if [ -z "$port" ]; then
 fi
 trap 'kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 echo "== GET /healthz"
-curl -s "http://127.0.0.1:$port/healthz"
+curl -s "http://127.0.0.1:$port/healthz" | jq .
 echo "== GET /api/v1/events?kind=rejected (the push above)"
 curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/events?kind=rejected&limit=1" |
-	sed -n '1,/"findings"/p'
-echo "   ..."
+	jq '.events[0] | {id, kind, repo, pusher, findings: [.findings[] | {rule_id, path, line, preview, fingerprint}]}'
 kill "$daemon"
 wait "$daemon" 2>/dev/null || true
 echo "demo: ok"

@@ -27,7 +27,12 @@
 #include "server.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8470"
-#define DEFAULT_MAX_CONNECTIONS 256
+/*
+ * libmicrohttpd divides the connection limit among the pool's threads and
+ * each refuses beyond its share: the default leaves every thread room for
+ * a few hundred.
+ */
+#define DEFAULT_MAX_CONNECTIONS 1024
 #define POOL_THREADS 4
 #define PEM_MAX (1u << 20)
 
