@@ -15,7 +15,7 @@
 struct rfinding {
 	const struct lg_rule *rule;
 	char *path;
-	uint64_t start, end, line, column, end_line, end_column;
+	uint64_t start, end, line, column, end_line, end_column, column_chars, end_column_chars;
 	char preview[LG_PREVIEW_MAX];
 	char fingerprint[LG_FP_HEX + 1];
 };
@@ -88,6 +88,8 @@ void report_finding(struct report *r, const struct lg_finding *f)
 	x->column = f->column;
 	x->end_line = f->end_line;
 	x->end_column = f->end_column;
+	x->column_chars = f->column_chars;
+	x->end_column_chars = f->end_column_chars;
 	memcpy(x->preview, f->preview, sizeof(x->preview));
 	memcpy(x->fingerprint, f->fingerprint, sizeof(x->fingerprint));
 }
@@ -279,14 +281,14 @@ static json_t *build_sarif(struct report *r)
 		const struct lg_rule *rule = f->rule;
 		size_t ri = lg_rule_index(rule);
 		json_t *res, *loc;
-		char msg[512];
+		char *msg = NULL;
 		char *uri = path_uri(f->path);
 
 		if (!rule_index[ri]) {
 			rule_index[ri] = ++next;
 			json_array_append_new(
-				rules, json_pack("{s:s, s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}",
-						 "id", lg_rule_id(rule), "name", lg_rule_id(rule),
+				rules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}",
+						 "id", lg_rule_id(rule),
 						 "shortDescription", "text", lg_rule_name(rule),
 						 "fullDescription", "text", lg_rule_description(rule),
 						 "help", "text", lg_rule_remediation(rule),
@@ -294,30 +296,35 @@ static json_t *build_sarif(struct report *r)
 						 sarif_level(lg_rule_severity(rule)), "properties",
 						 "severity", lg_severity_name(lg_rule_severity(rule))));
 		}
-		snprintf(msg, sizeof(msg), "%s found (%s). %s", lg_rule_name(rule), f->preview,
-			 lg_rule_remediation(rule));
+		/* Built whole: cutting it could split a UTF-8 character and lose the result. */
+		if (asprintf(&msg, "%s found (%s). %s", lg_rule_name(rule), f->preview,
+			     lg_rule_remediation(rule)) < 0)
+			msg = NULL;
 		loc = json_pack("{s:{s:s}}", "artifactLocation", "uri", uri ? uri : "-");
 		if (f->line)
 			json_object_set_new(loc, "region",
 					    json_pack("{s:I, s:I, s:I, s:I}", "startLine",
 						      (json_int_t)f->line, "startColumn",
-						      (json_int_t)f->column, "endLine",
+						      (json_int_t)f->column_chars, "endLine",
 						      (json_int_t)f->end_line, "endColumn",
-						      (json_int_t)f->end_column + 1));
+						      (json_int_t)f->end_column_chars + 1));
 		res = json_pack("{s:s, s:I, s:s, s:{s:s}, s:[{s:o}], s:{s:s}}", "ruleId",
 				lg_rule_id(rule), "ruleIndex", (json_int_t)(rule_index[ri] - 1), "level",
-				sarif_level(lg_rule_severity(rule)), "message", "text", msg, "locations",
+				sarif_level(lg_rule_severity(rule)), "message", "text", msg ? msg : lg_rule_name(rule), "locations",
 				"physicalLocation", loc, "partialFingerprints", "leakgate/v1",
 				f->fingerprint);
 		json_array_append_new(results, res);
 		free(uri);
+		free(msg);
 	}
 	free(rule_index);
-	return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o, s:[{s:b}]}]}", "$schema",
+	/* Columns count code points, not the UTF-16 units SARIF assumes by default. */
+	return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:s, s:o, s:[{s:b}]}]}", "$schema",
 			 "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
 			 "tool", "driver", "name", "leakgate", "version", PACKAGE_VERSION,
-			 "semanticVersion", PACKAGE_VERSION, "rules", rules, "results", results,
-			 "invocations", "executionSuccessful", r->nerrs == 0);
+			 "semanticVersion", PACKAGE_VERSION, "rules", rules, "columnKind",
+			 "unicodeCodePoints", "results", results, "invocations", "executionSuccessful",
+			 r->nerrs == 0);
 }
 
 int report_write(struct report *r, FILE *out)

@@ -50,6 +50,7 @@ static const char *const placeholder_words[] = {
 	"redacted", "your_", "your-", "yourtoken", "yourkey", "insert", "replace_me",
 	"replaceme", "<", ">", "${", "{{", "%(", "process.env", "os.environ",
 	"getenv", "env(", "env[", "fake", "sample", "1234567890", "abcdefgh",
+	"not-for-prod", "not_for_prod", "notforprod", "do-not-use", "do_not_use",
 	"0123456789", NULL,
 };
 

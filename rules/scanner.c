@@ -145,6 +145,18 @@ size_t lg_scanner_dropped(const struct lg_scanner *s)
 	return s->dropped;
 }
 
+/* Characters (UTF-8 code points) from the start of pos's line to pos, plus one. */
+static uint64_t char_column(const struct lg_scanner *s, uint64_t pos)
+{
+	uint64_t from = s->cur_line_start > s->base ? s->cur_line_start : s->base, n = 1;
+
+	for (const unsigned char *p = (const unsigned char *)s->data + (from - s->base),
+				 *e = (const unsigned char *)s->data + (pos - s->base);
+	     p < e; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
 /* Line and column (from 1) of document offset pos within the current pass. */
 static void locate(struct lg_scanner *s, uint64_t pos, uint64_t *line, uint64_t *col)
 {
@@ -237,7 +249,9 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	f->end = s->base + ge;
 	f->path = s->path;
 	locate(s, f->start, &f->line, &f->column);
+	f->column_chars = char_column(s, f->start);
 	locate(s, f->end - 1, &f->end_line, &f->end_column);
+	f->end_column_chars = char_column(s, f->end - 1);
 	lg_redact(s->data + gs, ge - gs, f->preview);
 	lg_fingerprint(&s->key, lg_rule_id(r), s->data + gs, ge - gs, f->fingerprint);
 }

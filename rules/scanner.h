@@ -26,6 +26,8 @@ struct lg_finding {
 	uint64_t start, end;
 	uint64_t line, column;
 	uint64_t end_line, end_column;
+	/* The same columns counted in characters (UTF-8 code points), for SARIF. */
+	uint64_t column_chars, end_column_chars;
 	char preview[LG_PREVIEW_MAX];
 	char fingerprint[LG_FP_HEX + 1];
 };
