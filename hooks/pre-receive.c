@@ -310,6 +310,19 @@ static void fail(struct hook *h, const char *fmt, ...)
 
 /* ---- watchdog ---- */
 
+/* Wait until the hook is done or until passes; 1 if it is done. */
+static int wait_done(struct hook *h, const struct timespec *until)
+{
+	int done;
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->done && pthread_cond_timedwait(&h->done_cv, &h->lock, until) != ETIMEDOUT)
+		;
+	done = h->done;
+	pthread_mutex_unlock(&h->lock);
+	return done;
+}
+
 static void *watchdog(void *arg)
 {
 	struct hook *h = arg;
@@ -317,26 +330,13 @@ static void *watchdog(void *arg)
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += h->cfg.timeout;
-	pthread_mutex_lock(&h->lock);
-	while (!h->done) {
-		if (pthread_cond_timedwait(&h->done_cv, &h->lock, &until) == ETIMEDOUT)
-			break;
-	}
-	if (h->done) {
-		pthread_mutex_unlock(&h->lock);
+	if (wait_done(h, &until))
 		return NULL;
-	}
+	/* Out of time: ask the scan to stop, and give it a moment to notice. */
 	h->cancel = 1;
 	until.tv_sec += WATCHDOG_GRACE_S;
-	while (!h->done) {
-		if (pthread_cond_timedwait(&h->done_cv, &h->lock, &until) == ETIMEDOUT)
-			break;
-	}
-	if (h->done) {
-		pthread_mutex_unlock(&h->lock);
+	if (wait_done(h, &until))
 		return NULL;
-	}
-	pthread_mutex_unlock(&h->lock);
 	/* The scan is stuck inside a single object: decide from here. */
 	fail(h, "the scan did not finish within %d s (leakgate.timeout)", h->cfg.timeout);
 }
