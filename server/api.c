@@ -341,6 +341,7 @@ static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, s
 	enum MHD_Result ret = MHD_NO;
 	json_t *rule = parse_body(c, r, &ret), *problems = NULL, *idv;
 	const char *id;
+	char idbuf[128];
 	char *text = NULL;
 	struct lg_diag d;
 	int exists, is_custom = 0, err;
@@ -355,7 +356,9 @@ static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, s
 	if (path_id && !idv)
 		json_object_set_new(rule, "id", json_string(path_id));
 	idv = json_object_get(rule, "id");
-	id = json_string_value(idv);
+	/* A copy: the replies below outlive the rule object. */
+	snprintf(idbuf, sizeof(idbuf), "%s", json_is_string(idv) ? json_string_value(idv) : "");
+	id = json_is_string(idv) ? idbuf : NULL;
 	if (path_id && (!id || strcmp(id, path_id))) {
 		json_decref(rule);
 		return error_reply(c, r, 400, "bad_request", NULL, "the rule's id must be '%s', as in the path", path_id);
@@ -889,16 +892,17 @@ static enum MHD_Result route(struct server *srv, struct MHD_Connection *c, struc
 				return error_reply(c, r, 404, "not_found", NULL, "no such endpoint: %s", p);
 		}
 	}
-	need_admin = !is_get && !(nseg == 1 && !strcmp(seg[0], "scan")) &&
-		     !(nseg == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"));
+	need_admin = !is_get && !(is_post && nseg == 1 && !strcmp(seg[0], "scan")) &&
+		     !(is_post && nseg == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"));
 	if (need_admin && strcmp(r->role, "admin"))
 		return error_reply(c, r, 403, "forbidden", NULL, "this needs an admin token");
 
 	if (nseg >= 1 && !strcmp(seg[0], "rules")) {
 		if (nseg == 1)
 			return is_get ? rules_list(srv, c, r) : is_post ? rules_put(srv, c, r, NULL) : not_allowed(c, r, "GET, POST");
-		if (nseg == 2 && !strcmp(seg[1], "test"))
-			return is_post ? rules_test(srv, c, r) : not_allowed(c, r, "POST");
+		/* POST .../rules/test tries a rule; a rule may still be called "test". */
+		if (nseg == 2 && !strcmp(seg[1], "test") && is_post)
+			return rules_test(srv, c, r);
 		if (nseg == 2) {
 			if (is_get)
 				return rules_get(srv, c, r, seg[1]);
