@@ -135,7 +135,8 @@ static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
 	}
 	closedir(d);
 	/* Sorted, so that reports are the same from one run to the next. */
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (lstat(names[i], &st) < 0) {

@@ -233,6 +233,107 @@ static int is_blob_mode(uint16_t mode)
 	       mode == GIT_FILEMODE_LINK;
 }
 
+/* Trees nested deeper than this are refused rather than followed. */
+#define PUSH_TREE_DEPTH_MAX 512
+
+struct tree_walk {
+	struct push *p;
+	git_tree **others; /* the other parents of a merge */
+	size_t nothers;
+	size_t commit;
+	struct lg_diag *d;
+};
+
+static int diff_trees(struct tree_walk *w, git_tree *a, git_tree *b, const char *prefix, int depth);
+
+/* One entry of the new tree that differs from the old one (ea NULL: added). */
+static int changed_entry(struct tree_walk *w, const git_tree_entry *ea, const git_tree_entry *eb,
+			 const char *prefix, int depth)
+{
+	git_filemode_t mb = git_tree_entry_filemode(eb);
+	git_tree *sa = NULL, *sb = NULL;
+	struct push_item *it;
+	char *path = NULL;
+	int err = LG_OK, known = 0;
+
+	/* Submodule entries (gitlinks) name commits of another repository. */
+	if (mb != GIT_FILEMODE_TREE && !is_blob_mode(mb))
+		return LG_OK;
+	if (asprintf(&path, "%s%s%s", prefix, *prefix ? "/" : "", git_tree_entry_name(eb)) < 0)
+		return LG_ENOMEM;
+	if (mb == GIT_FILEMODE_TREE) {
+		if (git_tree_lookup(&sb, w->p->repo, git_tree_entry_id(eb)) < 0 ||
+		    (ea && git_tree_entry_filemode(ea) == GIT_FILEMODE_TREE &&
+		     git_tree_lookup(&sa, w->p->repo, git_tree_entry_id(ea)) < 0)) {
+			const git_error *e = git_error_last();
+			lg_diag_add(w->d, NULL, NULL, NULL, "cannot read the tree of %s: %s", path,
+				    e ? e->message : "unknown error");
+			err = LG_ERROR;
+		} else {
+			err = diff_trees(w, sa, sb, path, depth + 1);
+		}
+		git_tree_free(sa);
+		git_tree_free(sb);
+		free(path);
+		return err;
+	}
+	for (size_t k = 0; k < w->nothers && !known; k++) {
+		git_tree_entry *e = NULL;
+		if (git_tree_entry_bypath(&e, w->others[k], path) == 0) {
+			known = git_oid_equal(git_tree_entry_id(e), git_tree_entry_id(eb));
+			git_tree_entry_free(e);
+		}
+	}
+	if (!known) {
+		it = add_item(w->p, ITEM_BLOB, git_tree_entry_id(eb), path, w->commit);
+		if (!it)
+			err = LG_ENOMEM;
+		else if (ea && is_blob_mode(git_tree_entry_filemode(ea)))
+			it->old_id = *git_tree_entry_id(ea);
+	}
+	free(path);
+	return err;
+}
+
+/*
+ * Items for what tree b adds relative to tree a (NULL: empty). Both lists
+ * are in git's tree order, so one pass pairs them; a subtree whose id did
+ * not change is skipped whole. (libgit2's tree diff reads every subtree of
+ * both sides, which made the walk cost grow with the size of the tree
+ * instead of the size of the change.)
+ */
+static int diff_trees(struct tree_walk *w, git_tree *a, git_tree *b, const char *prefix, int depth)
+{
+	size_t na = a ? git_tree_entrycount(a) : 0, nb = git_tree_entrycount(b), i = 0, j = 0;
+	int err = LG_OK;
+
+	if (depth > PUSH_TREE_DEPTH_MAX) {
+		lg_diag_add(w->d, NULL, NULL, NULL, "trees nested more than %d deep at %s",
+			    PUSH_TREE_DEPTH_MAX, prefix);
+		return LG_ETOOLARGE;
+	}
+	while (j < nb && !err) {
+		const git_tree_entry *eb = git_tree_entry_byindex(b, j);
+		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i) : NULL;
+		int c = ea ? git_tree_entry_cmp(ea, eb) : 1;
+
+		if (c < 0) { /* only in the old tree: deleted */
+			i++;
+			continue;
+		}
+		j++;
+		if (c == 0)
+			i++;
+		else
+			ea = NULL; /* only in the new tree: added */
+		if (ea && git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
+		    git_tree_entry_filemode(ea) == git_tree_entry_filemode(eb))
+			continue;
+		err = changed_entry(w, ea, eb, prefix, depth);
+	}
+	return err;
+}
+
 /*
  * Items for what tree adds relative to base (NULL: the empty tree). Blobs
  * that any of the other parents already hold at the same path are not new.
@@ -240,47 +341,9 @@ static int is_blob_mode(uint16_t mode)
 static int add_tree_changes(struct push *p, git_tree *base, git_tree *tree, git_tree **others,
 			    size_t nothers, size_t commit, struct lg_diag *d)
 {
-	git_diff_options opts;
-	git_diff *diff = NULL;
-	int err = LG_OK;
+	struct tree_walk w = {p, others, nothers, commit, d};
 
-	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK | GIT_DIFF_INCLUDE_TYPECHANGE;
-	if (git_diff_tree_to_tree(&diff, p->repo, base, tree, &opts) < 0) {
-		const git_error *e = git_error_last();
-		lg_diag_add(d, NULL, NULL, NULL, "cannot compare trees: %s", e ? e->message : "unknown error");
-		return LG_ERROR;
-	}
-	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
-		const git_diff_delta *dl = git_diff_get_delta(diff, i);
-		struct push_item *it;
-		int known = 0;
-
-		if (dl->status != GIT_DELTA_ADDED && dl->status != GIT_DELTA_MODIFIED &&
-		    dl->status != GIT_DELTA_TYPECHANGE)
-			continue;
-		/* Submodule entries (gitlinks) name commits of another repository. */
-		if (!is_blob_mode(dl->new_file.mode))
-			continue;
-		for (size_t k = 0; k < nothers && !known; k++) {
-			git_tree_entry *e = NULL;
-			if (git_tree_entry_bypath(&e, others[k], dl->new_file.path) == 0) {
-				known = git_oid_equal(git_tree_entry_id(e), &dl->new_file.id);
-				git_tree_entry_free(e);
-			}
-		}
-		if (known)
-			continue;
-		it = add_item(p, ITEM_BLOB, &dl->new_file.id, dl->new_file.path, commit);
-		if (!it) {
-			err = LG_ENOMEM;
-			break;
-		}
-		if (dl->status == GIT_DELTA_MODIFIED && is_blob_mode(dl->old_file.mode))
-			it->old_id = dl->old_file.id;
-	}
-	git_diff_free(diff);
-	return err;
+	return diff_trees(&w, base, tree, "", 0);
 }
 
 static int git_fail(struct lg_diag *d, const char *what, const git_oid *id)

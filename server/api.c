@@ -28,6 +28,7 @@ struct req {
 	struct timespec t0;
 	char role[8];
 	char who[160]; /* the token, for created_by and the log */
+	const char *allow; /* methods for a 405 answer */
 };
 
 /* ---- replies ---- */
@@ -47,9 +48,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, struct req *r, int st
 	}
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (status == 405 && r->url) {
-		/* Allow is set by the caller through r->body reuse; keep it simple. */
-	}
+	if (status == 405 && r->allow)
+		MHD_add_response_header(resp, "Allow", r->allow);
 	r->status = status;
 	ret = MHD_queue_response(c, (unsigned)status, resp);
 	MHD_destroy_response(resp);
@@ -856,6 +856,7 @@ static int authenticate(struct server *srv, struct MHD_Connection *c, struct req
 
 static enum MHD_Result not_allowed(struct MHD_Connection *c, struct req *r, const char *allow)
 {
+	r->allow = allow;
 	return error_reply(c, r, 405, "method_not_allowed", NULL, "use %s here", allow);
 }
 
