@@ -113,10 +113,26 @@ static int exec(struct lg_store *st, const char *sql, const char *path, struct l
 	return LG_OK;
 }
 
+static int schema_version(struct lg_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		version = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return version;
+}
+
 static int migrate(struct lg_store *st, const char *path, struct lg_diag *d)
 {
 	sqlite3_stmt *q = NULL;
 	int version = 0, err;
+
+	/* Up to date, the usual case: no write transaction at all. */
+	if (schema_version(st) == (int)N_MIGRATIONS)
+		return LG_OK;
 
 	/* BEGIN IMMEDIATE: two processes opening a new file migrate one at a time. */
 	if ((err = exec(st, "BEGIN IMMEDIATE", path, d)))
