@@ -43,6 +43,9 @@
 #define WATCHDOG_GRACE_S 2
 /* Blobs a scanning thread takes at a time. */
 #define WORKER_BATCH 64
+/* libgit2 memory for the hook (defaults: 256 MiB of objects, 8 GiB of pack maps). */
+#define HOOK_OBJECT_CACHE_MB 16
+#define HOOK_PACK_MAPPED_MB 32
 /* Pushes with at most this many new blobs are scanned without threads. */
 #define INLINE_BLOBS_MAX 32
 
@@ -103,9 +106,19 @@ static void trace(const struct hook *h, const char *phase)
 
 	if (!trace_on)
 		return;
+	char line[128];
+	long hwm = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	/* Peak memory so far, for administrators sizing the hook. */
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &hwm) == 1)
+			break;
+	if (f)
+		fclose(f);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(stderr, "leakgate: trace: %-14s %8.3f ms\n", phase,
-		(double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - (double)h->t0_us / 1e3);
+	fprintf(stderr, "leakgate: trace: %-14s %8.3f ms  peak %ld KiB\n", phase,
+		(double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 - (double)h->t0_us / 1e3, hwm);
 }
 
 static int64_t now_ms(void)
@@ -1020,6 +1033,13 @@ static void *init_libgit2(void *unused)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	/* Git itself decided that this repository may be used. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+	/*
+	 * Each commit and tree is read about once: a large object cache only
+	 * makes the hook's memory grow with the push. Pack windows are file
+	 * mappings; keep fewer of them mapped at once.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(HOOK_OBJECT_CACHE_MB << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)HOOK_PACK_MAPPED_MB << 20);
 	return NULL;
 }
 
