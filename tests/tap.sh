@@ -12,7 +12,8 @@ diag() {
 # diag_file FILE: show a file as TAP comments (for failures).
 diag_file() {
 	[ -f "$1" ] || return 0
-	sed 's/^/#   /' "$1" | head -n "${2:-60}"
+	# awk ends every line, the last one too, so no TAP line is swallowed.
+	awk '{print "#   " $0}' "$1" | head -n "${2:-60}"
 }
 
 pass() {
