@@ -439,6 +439,17 @@ static int on_blob_finding(const struct lg_finding *f, void *ctx)
 	return 0;
 }
 
+static void read_failed(struct worker *w, const git_oid *id)
+{
+	const git_error *e = git_error_last();
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	snprintf(w->msg, sizeof(w->msg), "cannot read object %s: %s", hex,
+		 e ? e->message : "unknown error");
+	w->err = 1;
+}
+
 static const char **blob_paths; /* first path seen for each unique blob */
 
 static void *worker_main(void *arg)
@@ -471,12 +482,7 @@ static void *worker_main(void *arg)
 			break;
 		w->cur_blob = b;
 		if (git_odb_read_header(&size, &type, w->odb, &h->push.blobs[b]) < 0) {
-			const git_error *e = git_error_last();
-			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof(hex), &h->push.blobs[b]);
-			snprintf(w->msg, sizeof(w->msg), "cannot read object %s: %s", hex,
-				 e ? e->message : "unknown error");
-			w->err = 1;
+			read_failed(w, &h->push.blobs[b]);
 			break;
 		}
 		if (size > h->cfg.max_blob_size) {
@@ -484,12 +490,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (git_odb_read(&obj, w->odb, &h->push.blobs[b]) < 0) {
-			const git_error *e = git_error_last();
-			char hex[GIT_OID_HEXSZ + 1];
-			git_oid_tostr(hex, sizeof(hex), &h->push.blobs[b]);
-			snprintf(w->msg, sizeof(w->msg), "cannot read object %s: %s", hex,
-				 e ? e->message : "unknown error");
-			w->err = 1;
+			read_failed(w, &h->push.blobs[b]);
 			break;
 		}
 		data = git_odb_object_data(obj);
