@@ -673,8 +673,8 @@ static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c,
 	struct lg_event_filter f;
 	const char *v;
 	int64_t next = 0;
-	json_t *a = NULL, *doc;
-	int err;
+	char *text = NULL, *doc = NULL;
+	int err, n;
 
 	if (!st)
 		return db_unavailable(c, r);
@@ -703,18 +703,17 @@ static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c,
 	}
 	if ((v = arg(c, "cursor")) && parse_id(v, &f.before_id))
 		return error_reply(c, r, 400, "bad_request", NULL, "cursor: use the next_cursor of a previous page");
-	err = lg_store_events_list(st, &f, &a, &next);
+	err = lg_store_events_page(st, &f, &text, &next);
 	if (err)
 		return error_reply(c, r, err == LG_EBUSY ? 503 : 500, "internal", NULL, "the events cannot be read");
-	doc = json_pack("{s:o}", "events", a);
-	if (next) {
-		char cur[32];
-		snprintf(cur, sizeof(cur), "%lld", (long long)next);
-		json_object_set_new(doc, "next_cursor", json_string(cur));
-	} else {
-		json_object_set_new(doc, "next_cursor", json_null());
-	}
-	return reply(c, r, 200, doc);
+	if (next)
+		n = asprintf(&doc, "{\"events\":%s,\"next_cursor\":\"%lld\"}\n", text, (long long)next);
+	else
+		n = asprintf(&doc, "{\"events\":%s,\"next_cursor\":null}\n", text);
+	free(text);
+	if (n < 0)
+		return error_reply(c, r, 500, "internal", NULL, "out of memory");
+	return send_body(c, r, 200, "application/json", doc);
 }
 
 /* ---- health and metrics ---- */

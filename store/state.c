@@ -737,6 +737,84 @@ int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, j
 	return LG_OK;
 }
 
+/* One event as JSON text, written by SQLite's JSON functions. */
+#define EVENT_JSON_SQL                                                                         \
+	"json_object('id', id, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', time_ms / 1000, 'unixepoch'),"  \
+	" 'time_ms', time_ms, 'kind', kind, 'repo', repo, 'pusher', pusher, 'protocol', protocol,"    \
+	" 'refs', json(CASE WHEN json_valid(refs) THEN refs ELSE '[]' END),"                          \
+	" 'findings', json(CASE WHEN json_valid(findings) THEN findings ELSE '[]' END),"              \
+	" 'reason', reason,"                                                                          \
+	" 'exemptions', json(CASE WHEN json_valid(exemptions) THEN exemptions ELSE '[]' END),"        \
+	" 'duration_ms', duration_ms, 'bytes_scanned', bytes_scanned,"                                \
+	" 'objects_scanned', objects_scanned, 'ruleset', ruleset)"
+
+int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, char **text,
+			 int64_t *next_cursor)
+{
+	sqlite3_stmt *q = NULL;
+	int limit = f->limit > 0 ? f->limit : 50, n = 0, rc;
+	int64_t last = 0;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	*text = NULL;
+	*next_cursor = 0;
+	if (prepare(st, "SELECT id, " EVENT_JSON_SQL " FROM events WHERE"
+			" (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR pusher = ?2) AND"
+			" (?3 IS NULL OR kind = ?3) AND (?4 = 0 OR time_ms >= ?4) AND"
+			" (?5 = 0 OR time_ms <= ?5) AND (?6 = 0 OR id < ?6)"
+			" ORDER BY id DESC LIMIT ?7",
+		    &q))
+		return LG_ERROR;
+	bind_opt(q, 1, f->repo);
+	bind_opt(q, 2, f->pusher);
+	bind_opt(q, 3, f->kind);
+	sqlite3_bind_int64(q, 4, f->since_ms);
+	sqlite3_bind_int64(q, 5, f->until_ms);
+	sqlite3_bind_int64(q, 6, f->before_id);
+	/* One more than asked: it tells whether there is a next page. */
+	sqlite3_bind_int(q, 7, limit + 1);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *row = col_text(q, 1);
+		size_t rl = strlen(row);
+		if (n == limit) {
+			*next_cursor = last;
+			break;
+		}
+		last = sqlite3_column_int64(q, 0);
+		if (len + rl + 3 > cap) {
+			size_t ncap = cap ? cap : 16384;
+			char *nb;
+			while (ncap < len + rl + 3)
+				ncap *= 2;
+			nb = realloc(buf, ncap);
+			if (!nb) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		buf[len++] = n ? ',' : '[';
+		memcpy(buf + len, row, rl);
+		len += rl;
+		n++;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(buf);
+		return (rc & 0xff) == SQLITE_BUSY ? LG_EBUSY : LG_ERROR;
+	}
+	if (!buf && !(buf = malloc(3)))
+		return LG_ENOMEM;
+	if (n == 0)
+		buf[len++] = '[';
+	buf[len++] = ']';
+	buf[len] = '\0';
+	*text = buf;
+	return LG_OK;
+}
+
 int lg_store_event_get(struct lg_store *st, int64_t id, json_t **out)
 {
 	return get_one(st, "SELECT " EVENT_COLS " FROM events WHERE id = ?", id, event_row, out);

@@ -140,6 +140,13 @@ struct json_t;
 int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, struct json_t **out,
 			 int64_t *next_cursor);
 int lg_store_event_get(struct lg_store *st, int64_t id, struct json_t **out);
+/*
+ * The same page as lg_store_events_list, as the text of a JSON array built
+ * by SQLite (no parsing and re-encoding of the stored JSON): the fast path
+ * for the API. Caller frees *text.
+ */
+int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, char **text,
+			 int64_t *next_cursor);
 /* Events after after_id of the given kinds (comma-separated), oldest first. */
 int lg_store_events_after(struct lg_store *st, int64_t after_id, const char *kinds, int limit,
 			  struct json_t **out);
