@@ -289,7 +289,7 @@ small_pushes() {
 			2) LEAKGATE_TRACE=1 push_timed ns "$scratch/small-trace.txt" -C "$client" push -q "${popts[@]}" \
 				"file://$scratch/srv-wrap-$r.git" "${commits[i]}:refs/heads/$branch"
 			   echo "$ns" >> "$scratch/small-wrap.ns"
-			   awk '/leakgate: trace:/ {t[$(NF-2)]=$(NF-1); if ($(NF-1) > end) end = $(NF-1)} END {print end+0, t["key"]+0, t["walk"]+0, t["scan"]+0}' \
+			   awk '/leakgate: trace:/ {sub(/ +peak [0-9]+ KiB.*/, ""); t[$(NF-2)]=$(NF-1); if ($(NF-1) > end) end = $(NF-1)} END {print end+0, t["key"]+0, t["walk"]+0, t["scan"]+0}' \
 				"$scratch/small-trace.txt" >> "$scratch/small-trace.ms" ;;
 			esac
 		done
@@ -333,7 +333,7 @@ summary() {
 	swalk=$(awk '{print $3-$2}' "$scratch/small-trace.ms" | median)
 	sstart=$(awk '{print $2}' "$scratch/small-trace.ms" | median)
 	# phases of the hook from LEAKGATE_TRACE (cumulative ms since start), last large run
-	trace=$(awk '/leakgate: trace:/ {t[$(NF-2)]=$(NF-1); if ($(NF-1) > end) end = $(NF-1)} END {
+	trace=$(awk '/leakgate: trace:/ {sub(/ +peak [0-9]+ KiB.*/, ""); t[$(NF-2)]=$(NF-1); if ($(NF-1) > end) end = $(NF-1)} END {
 			if (!("walk" in t)) {print "n/a"; exit}
 			printf "start-up %.0f ms, walk %.0f ms (%.2f ms per commit), read+scan %.0f ms, rest %.0f ms",
 				t["key"], t["walk"]-t["key"], (t["walk"]-t["key"])/c, t["scan"]-t["walk"], end-t["scan"]}' c="$h_commits" \
