@@ -370,6 +370,7 @@ int cmd_events(int argc, char **argv)
 	struct ev_opts e;
 	struct lg_store *st;
 	json_t *a = NULL, *v;
+	char *text = NULL;
 	int64_t next = 0;
 	size_t k;
 	int i;
@@ -387,11 +388,13 @@ int cmd_events(int argc, char **argv)
 		e.f.limit = e.f.limit ? 500 : 50;
 	if (!(st = open_store(&o)))
 		return 2;
-	if (lg_store_events_list(st, &e.f, &a, &next)) {
+	if (lg_store_events_page(st, &e.f, &text, &next) || !(a = json_loads(text, 0, NULL))) {
 		fprintf(stderr, "leakgate events: the events cannot be read\n");
+		free(text);
 		lg_store_close(st);
 		return 2;
 	}
+	free(text);
 	if (o.json) {
 		print_json(a);
 	} else {

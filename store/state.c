@@ -692,51 +692,6 @@ static json_t *event_row(sqlite3_stmt *q)
 	return o;
 }
 
-int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, json_t **out,
-			 int64_t *next_cursor)
-{
-	sqlite3_stmt *q = NULL;
-	json_t *a = json_array();
-	int limit = f->limit > 0 ? f->limit : 50, n = 0, rc;
-	int64_t last = 0;
-
-	*out = NULL;
-	*next_cursor = 0;
-	if (prepare(st, "SELECT " EVENT_COLS " FROM events WHERE"
-			" (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR pusher = ?2) AND"
-			" (?3 IS NULL OR kind = ?3) AND (?4 = 0 OR time_ms >= ?4) AND"
-			" (?5 = 0 OR time_ms <= ?5) AND (?6 = 0 OR id < ?6)"
-			" ORDER BY id DESC LIMIT ?7",
-		    &q)) {
-		json_decref(a);
-		return LG_ERROR;
-	}
-	bind_opt(q, 1, f->repo);
-	bind_opt(q, 2, f->pusher);
-	bind_opt(q, 3, f->kind);
-	sqlite3_bind_int64(q, 4, f->since_ms);
-	sqlite3_bind_int64(q, 5, f->until_ms);
-	sqlite3_bind_int64(q, 6, f->before_id);
-	/* One more than asked: it tells whether there is a next page. */
-	sqlite3_bind_int(q, 7, limit + 1);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == limit) {
-			*next_cursor = last;
-			break;
-		}
-		last = sqlite3_column_int64(q, 0);
-		json_array_append_new(a, event_row(q));
-		n++;
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		json_decref(a);
-		return (rc & 0xff) == SQLITE_BUSY ? LG_EBUSY : LG_ERROR;
-	}
-	*out = a;
-	return LG_OK;
-}
-
 /* One event as JSON text, written by SQLite's JSON functions. */
 #define EVENT_JSON_SQL                                                                         \
 	"json_object('id', id, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', time_ms / 1000, 'unixepoch'),"  \

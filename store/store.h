@@ -137,13 +137,11 @@ struct lg_event_filter {
 };
 
 struct json_t;
-int lg_store_events_list(struct lg_store *st, const struct lg_event_filter *f, struct json_t **out,
-			 int64_t *next_cursor);
 int lg_store_event_get(struct lg_store *st, int64_t id, struct json_t **out);
 /*
- * The same page as lg_store_events_list, as the text of a JSON array built
- * by SQLite (no parsing and re-encoding of the stored JSON): the fast path
- * for the API. Caller frees *text.
+ * A page of events, newest first, as the text of a JSON array built by
+ * SQLite (the stored JSON is not parsed and encoded again). *next_cursor
+ * is the cursor of the next page, 0 when there is none. Caller frees *text.
  */
 int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, char **text,
 			 int64_t *next_cursor);
