@@ -17,6 +17,10 @@
 #        b) GET /api/v1/rules
 #        c) POST /api/v1/scan with a ~4 KB text holding one random fake AWS
 #           access key ID (checked beforehand to give exactly one finding)
+#        d) GET /api/v1/events?limit=50&cursor=<random>: a different page
+#           each request, so the daemon's reply cache (a read is served
+#           again while the database and rule set are unchanged) almost
+#           never answers: the cost of reading the pages from SQLite
 #      and reports requests/s, p50/p99 latency, non-2xx responses and socket
 #      errors (wrk prints those lines only when they happen: absent = 0),
 #      plus the daemon's own view from its one-line-per-request log: status
@@ -422,6 +426,15 @@ wait "$pushers_pid" 2>/dev/null || true
 # (b) rules, (c) scan
 run_wrk "GET /api/v1/rules" GET /api/v1/rules "$base/api/v1/rules" "$scratch/wrk-rules.txt" "${auth[@]}"
 run_wrk "POST /api/v1/scan ($((scanbytes / 1024)) KB)" POST /api/v1/scan "$base/api/v1/scan" "$scratch/wrk-scan.txt" -s "$scratch/scan.lua"
+# (d) events again, a random page each time: past the reply cache
+cat >"$scratch/pages.lua" <<EOF
+math.randomseed(7)
+wrk.headers["Authorization"] = "Bearer $rtok"
+request = function()
+  return wrk.format("GET", "/api/v1/events?limit=50&cursor=" .. math.random(51, $nevents))
+end
+EOF
+run_wrk "GET /api/v1/events (random pages)" GET /api/v1/events "$base/api/v1/events" "$scratch/wrk-pages.txt" -s "$scratch/pages.lua"
 
 # ---------------------------------------------------------------- hook accounting
 pushed=$(wc -l <"$scratch/pushes.txt")
@@ -449,9 +462,9 @@ curl -sf --max-time 5 "$base/healthz" >/dev/null || say "warning: /healthz did n
 	for r in "${results[@]}"; do
 		IFS='|' read -r name w s r0 r1 cpu oth <<<"$r"
 		read -r rps p50 p99 non2xx sock req bytes detail <<<"$w"
-		printf '%-30s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n' "$name" "$rps" "$p50" "$p99" $((non2xx + sock))
+		printf '%-34s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n' "$name" "$rps" "$p50" "$p99" $((non2xx + sock))
 	done
-	printf '%-30s %d pushes, %d events recorded, %d lost\n' "hooks during the load" "$pushed" "$recorded" "$lost"
+	printf '%-34s %d pushes, %d events recorded, %d lost\n' "hooks during the load" "$pushed" "$recorded" "$lost"
 	echo
 	echo "details:"
 	for r in "${results[@]}"; do

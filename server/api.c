@@ -29,6 +29,10 @@ struct req {
 	char role[8];
 	char who[160]; /* the token, for created_by and the log */
 	const char *allow; /* methods for a 405 answer */
+	/* A cacheable read: where a 200 reply is kept, and the stamp it was made at. */
+	struct server *srv;
+	char *cache_key;
+	struct srv_stamp stamp;
 };
 
 /* ---- replies ---- */
@@ -41,6 +45,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, struct req *r, int st
 
 	if (!text)
 		return MHD_NO;
+	if (status == 200 && r->cache_key)
+		srv_cache_put(r->srv, r->cache_key, &r->stamp, text, strlen(text));
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(text);
@@ -837,6 +843,48 @@ static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, str
 	return send_body(c, r, 200, "text/plain; version=0.0.4", b.p);
 }
 
+/* ---- cached reads ---- */
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct mbuf *b = cls;
+
+	(void)kind;
+	mprintf(b, "%c%s=%s", b->n ? '&' : '?', key, value ? value : "");
+	return MHD_YES;
+}
+
+/*
+ * Serve a read from this thread's cache when the database and rule set are
+ * as they were when the reply was made; otherwise note the key so that the
+ * handler's 200 reply is kept. Returns 1 when answered.
+ */
+static int cached(struct server *srv, struct MHD_Connection *c, struct req *r, enum MHD_Result *ret)
+{
+	struct mbuf args = {0};
+	struct MHD_Response *resp;
+	const char *body;
+	size_t len;
+
+	if (srv_stamp(srv, &r->stamp))
+		return 0;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &args);
+	if (asprintf(&r->cache_key, "%s%s", r->url, args.p ? args.p : "") < 0)
+		r->cache_key = NULL;
+	free(args.p);
+	if (!r->cache_key || !(body = srv_cache_get(srv, r->cache_key, &r->stamp, &len)))
+		return 0;
+	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return 0;
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	r->status = 200;
+	*ret = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return 1;
+}
+
 /* ---- routing ---- */
 
 static int authenticate(struct server *srv, struct MHD_Connection *c, struct req *r)
@@ -896,6 +944,13 @@ static enum MHD_Result route(struct server *srv, struct MHD_Connection *c, struc
 		     !(is_post && nseg == 2 && !strcmp(seg[0], "rules") && !strcmp(seg[1], "test"));
 	if (need_admin && strcmp(r->role, "admin"))
 		return error_reply(c, r, 403, "forbidden", NULL, "this needs an admin token");
+	/* Listings and single rules and events: the same bytes until something changes. */
+	r->srv = srv;
+	if (is_get && nseg >= 1 && nseg <= 2 && (!strcmp(seg[0], "rules") || !strcmp(seg[0], "events"))) {
+		enum MHD_Result ret;
+		if (cached(srv, c, r, &ret))
+			return ret;
+	}
 
 	if (nseg >= 1 && !strcmp(seg[0], "rules")) {
 		if (nseg == 1)
@@ -1041,6 +1096,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	free(r->method);
 	free(r->url);
 	free(r->body);
+	free(r->cache_key);
 	free(r);
 	*req_cls = NULL;
 }

@@ -36,11 +36,31 @@
 #define POOL_THREADS 4
 #define PEM_MAX (1u << 20)
 
+/* Replies kept per thread, and the bytes they may use together. */
+#define CACHE_ENTRIES 8
+#define CACHE_BYTES (4u << 20)
+
+struct cached_reply {
+	char *key, *body;
+	size_t len;
+	struct srv_stamp stamp;
+};
+
 struct thread_res {
 	struct lg_store *st;
 	struct lg_scanner *sc;
 	uint64_t gen;
+	struct cached_reply cache[CACHE_ENTRIES];
+	size_t cache_next, cache_bytes;
 };
+
+static void cached_reply_clear(struct thread_res *t, struct cached_reply *e)
+{
+	t->cache_bytes -= e->len;
+	free(e->key);
+	free(e->body);
+	memset(e, 0, sizeof(*e));
+}
 
 static void thread_res_free(void *p)
 {
@@ -48,6 +68,8 @@ static void thread_res_free(void *p)
 
 	if (!t)
 		return;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		cached_reply_clear(t, &t->cache[i]);
 	lg_scanner_free(t->sc);
 	lg_store_close(t->st);
 	free(t);
@@ -79,6 +101,73 @@ struct lg_store *srv_store(struct server *srv)
 		lg_diag_release(&d);
 	}
 	return t->st;
+}
+
+int srv_stamp(struct server *srv, struct srv_stamp *s)
+{
+	struct lg_store *st = srv_store(srv);
+
+	if (!st || lg_store_version(st, s->db))
+		return -1;
+	pthread_rwlock_rdlock(&srv->rs_lock);
+	s->rs_gen = srv->rs_gen;
+	pthread_rwlock_unlock(&srv->rs_lock);
+	return 0;
+}
+
+static int stamp_equal(const struct srv_stamp *a, const struct srv_stamp *b)
+{
+	return a->db[0] == b->db[0] && a->db[1] == b->db[1] && a->rs_gen == b->rs_gen;
+}
+
+const char *srv_cache_get(struct server *srv, const char *key, const struct srv_stamp *now, size_t *len)
+{
+	struct thread_res *t = thread_res(srv);
+
+	for (size_t i = 0; t && i < CACHE_ENTRIES; i++) {
+		struct cached_reply *e = &t->cache[i];
+		if (!e->key || strcmp(e->key, key))
+			continue;
+		if (!stamp_equal(&e->stamp, now)) {
+			cached_reply_clear(t, e);
+			return NULL;
+		}
+		*len = e->len;
+		return e->body;
+	}
+	return NULL;
+}
+
+void srv_cache_put(struct server *srv, const char *key, const struct srv_stamp *made,
+		   const char *body, size_t len)
+{
+	struct thread_res *t = thread_res(srv);
+	struct cached_reply *e;
+
+	if (!t || len > CACHE_BYTES / 2)
+		return;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		if (t->cache[i].key && !strcmp(t->cache[i].key, key))
+			cached_reply_clear(t, &t->cache[i]);
+	/* Oldest first, until the new reply fits. */
+	do {
+		e = &t->cache[t->cache_next];
+		t->cache_next = (t->cache_next + 1) % CACHE_ENTRIES;
+		if (e->key)
+			cached_reply_clear(t, e);
+	} while (t->cache_bytes + len > CACHE_BYTES);
+	e->key = strdup(key);
+	e->body = malloc(len);
+	if (!e->key || !e->body) {
+		free(e->key);
+		free(e->body);
+		e->key = e->body = NULL;
+		return;
+	}
+	memcpy(e->body, body, len);
+	e->len = len;
+	e->stamp = *made;
+	t->cache_bytes += len;
 }
 
 struct lg_scanner *srv_scanner_acquire(struct server *srv)

@@ -45,6 +45,22 @@ struct server {
 /* The calling thread's database connection (opened on first use), or NULL. */
 struct lg_store *srv_store(struct server *srv);
 /*
+ * Replies to reads are cached per thread: a reply made at one stamp is
+ * served again while the stamp is the same, i.e. while the database (as
+ * this thread's connection sees it) and the live rule set are unchanged.
+ */
+struct srv_stamp {
+	int64_t db[2];
+	uint64_t rs_gen;
+};
+/* The stamp now; -1 when the database cannot be read. */
+int srv_stamp(struct server *srv, struct srv_stamp *s);
+/* The reply cached under key at stamp now, or NULL; valid until the next put. */
+const char *srv_cache_get(struct server *srv, const char *key, const struct srv_stamp *now, size_t *len);
+void srv_cache_put(struct server *srv, const char *key, const struct srv_stamp *made,
+		   const char *body, size_t len);
+
+/*
  * The calling thread's scanner over the live rule set, with the read lock
  * held: call srv_scanner_release() when done.
  */

@@ -51,6 +51,13 @@ struct lg_event {
 int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *id_out,
 		       struct lg_diag *d);
 
+/*
+ * Two numbers that together change whenever the database may have changed
+ * since the last call on this connection: a commit by another connection
+ * (PRAGMA data_version) or a change made through this one.
+ */
+int lg_store_version(struct lg_store *st, int64_t v[2]);
+
 /* The underlying handle, for modules that add their own tables. */
 struct sqlite3 *lg_store_db(struct lg_store *st);
 

@@ -221,6 +221,30 @@ status_is "400|404" "GET /api/v1/events/0: 400/404"
 rget /api/v1/events/abc
 status_is "400|404" "GET /api/v1/events/abc: 400/404"
 
+# ---- the reply cache ----
+# The daemon serves a read again while the database is unchanged; a change
+# made through any other connection (here sqlite3) must be seen by the next
+# read, whichever of the daemon's threads answers it.
+TOP=$(sql "SELECT max(id) FROM events")
+stale=0
+for i in $(seq 16); do
+	rget "/api/v1/events?limit=1"
+	[ "$(jr '.events[0].pusher')" = "Jane Doe" ] || stale=$((stale + 1))
+done
+is "$stale" 0 "16 reads of the first page, each on a new connection: all show the newest event"
+sql "UPDATE events SET pusher = 'cache-probe' WHERE id = $TOP" >/dev/null
+stale=0
+for i in $(seq 16); do
+	rget "/api/v1/events?limit=1"
+	[ "$(jr '.events[0].pusher')" = "cache-probe" ] || stale=$((stale + 1))
+	rget "/api/v1/events/$TOP"
+	[ "$(jr '.pusher')" = "cache-probe" ] || stale=$((stale + 1))
+done
+is "$stale" 0 "after a change through another connection, no read (32, page and single event) is stale"
+sql "UPDATE events SET pusher = 'Jane Doe' WHERE id = $TOP" >/dev/null
+rget "/api/v1/events?limit=1"
+jis '.events[0].pusher' "Jane Doe" "and the change back is seen too"
+
 # ---- metrics ----
 
 metric() {
