@@ -14,6 +14,10 @@
 #      one by one on top of that history to a repository with the hook, one
 #      without, and one with the timing wrapper; the added time per push
 #      (hook minus no hook) as median and p90, and the hook's peak RSS.
+#   3. MEMORY by push size: the first 1/8, 1/4, 1/2 and all of the main
+#      branch's first-parent history, each pushed as one initial push into a
+#      fresh repository with the timing wrapper: the hook's peak RSS against
+#      the blob text it read (a bounded hook stays nearly flat).
 # Also: the hook's phases (LEAKGATE_TRACE=1: start-up, walk, read+scan), its
 # CPU time, its time by its own clock (duration_ms of its audit events, read
 # with sqlite3 when installed), what the wrapper itself costs, the machine's
@@ -305,6 +309,26 @@ small_pushes() {
 	small_files="${files[*]}"
 }
 
+# ---- 3. peak memory by push size ----
+memory_by_size() {
+	local -a chain
+	local n f c mb popts=() ns
+	[ "$bypass" = 1 ] && popts=(-o leakgate.bypass=push-bench)
+	mapfile -t chain < <(git -C "$src" rev-list --first-parent --reverse "refs/heads/$branch")
+	n=${#chain[@]}
+	rm -f "$scratch/mem.log" "$scratch/mem.txt"
+	for f in 8 4 2 1; do
+		c=${chain[$(( n / f - 1 ))]}
+		mb=$(git -C "$src" rev-list --objects "$c" | cut -d' ' -f1 | git -C "$src" cat-file --batch-check='%(objecttype) %(objectsize)' |
+			awk '$1 == "blob" {s += $2} END {printf "%.1f", s / 1048576}')
+		new_server "$scratch/srv-mem.git" wrap "$scratch/mem.log"
+		push_timed ns "$scratch/err" -C "$src" push -q "${popts[@]}" "file://$scratch/srv-mem.git" "$c:refs/heads/$branch"
+		echo "$f $mb $(tail -n 1 "$scratch/mem.log" | awk '{printf "%.0f", $3 / 1024}')" >> "$scratch/mem.txt"
+		say "memory: 1/$f of $branch ($mb MB of blobs): peak RSS $(tail -n 1 "$scratch/mem.txt" | cut -d' ' -f3) MB"
+	done
+	rm -rf "$scratch/srv-mem.git"
+}
+
 # ---- summary ----
 summary() {
 	local audit none hook wrap cat catcpu alone rss cpu scpu smain swalk sstart trace added_med added_p90 sn sh salone srss srss_max
@@ -371,6 +395,7 @@ summary() {
 		printf 'small push phases    in main() %.1f ms (start-up to key %.1f ms, walk %.1f ms); outside main() (exec, loader, exit) %.1f ms; the wrapper itself %.1f ms\n' \
 			"$smain" "$sstart" "$swalk" "$(awk -v a="$salone" -v b="$smain" -v c="$wrap_ms" 'BEGIN {print a-b-c}')" "$wrap_ms"
 		printf 'hook by its own clock %s\n' "$audit"
+		printf 'peak RSS by push size %s\n' "$(awk '{printf "%s%s MB of blobs -> %s MB", (NR > 1 ? "; " : ""), $2, $3}' "$scratch/mem.txt")"
 		printf 'machine load         1-min load average %s at start, %s at the end (other work on the machine skews timings)\n' \
 			"$load_start" "$(cut -d' ' -f1 /proc/loadavg)"
 		printf 'rules compile        first hook run after a rule change (cold cache): warm-up push %.2f s, next %.3f s\n' \
@@ -394,6 +419,7 @@ main() {
 	warm_up
 	initial_push
 	small_pushes
+	memory_by_size
 	summary
 	if [ "$keep" = 0 ]; then
 		rm -rf "$scratch"/srv-*.git "$scratch/client.git" "$scratch/warm" "$scratch/calib.git"
