@@ -34,6 +34,7 @@
 #include <git2.h>
 
 #include "cli.h"
+#include "loader.h"
 
 #define MARK "# installed by leakgate"
 
@@ -45,34 +46,7 @@ struct install_opts {
 /* The hook binary: next to this program, in the build tree, or installed. */
 static char *find_hook_binary(void)
 {
-	char self[PATH_MAX], *slash, *p = NULL;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	/* Installed side by side, or in the build tree. */
-	const char *cands[] = {"/leakgate-pre-receive", "/../hooks/leakgate-pre-receive"};
-
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-				if (asprintf(&p, "%s%s", self, cands[i]) < 0)
-					return NULL;
-				if (access(p, X_OK) == 0) {
-					char *r = realpath(p, NULL);
-					free(p);
-					return r;
-				}
-				free(p);
-			}
-		}
-	}
-	if (asprintf(&p, "%s/leakgate-pre-receive", BINDIR) < 0)
-		return NULL;
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	return NULL;
+	return lg_find_program("leakgate-pre-receive", BINDIR);
 }
 
 static int is_ours(const char *path)
@@ -151,21 +125,46 @@ static char *shell_quote(const char *s)
 	return q;
 }
 
-/* Install at path a script that runs the hook binary, or rejects without it. */
+/*
+ * Install at path a script that runs the hook binary, or rejects without
+ * it. When leakgate-pre-receive-client sits next to the hook binary, the
+ * script is a "#!" line that has the kernel start the client directly (no
+ * shell: about a millisecond less per push); git rejects the push if the
+ * client is missing. The client hands the push to a running hook server,
+ * or runs the hook binary itself.
+ */
 static int link_hook(const char *path, const char *bin)
 {
-	char *q = shell_quote(bin), *script = NULL;
-	int err = -1;
+	char *q = shell_quote(bin), *script = NULL, *client = NULL;
+	const char *slash = strrchr(bin, '/');
+	int err = -1, n = -1;
 
-	if (q && asprintf(&script,
-			  "#!/bin/sh\n" MARK ": the secret-leak gate for pushes.\n"
-			  "hook=%s\n"
-			  "[ -x \"$hook\" ] || { echo \"leakgate: the hook program $hook is missing;"
-			  " push rejected. Tell your administrator.\" >&2; exit 1; }\n"
-			  "exec \"$hook\" \"$@\"\n",
-			  q) >= 0)
+	if (slash && asprintf(&client, "%.*s/leakgate-pre-receive-client", (int)(slash - bin), bin) < 0)
+		client = NULL;
+	/* Linux reads at most 127 bytes of a "#!" line before 5.1; the interpreter path has no blanks. */
+	if (client && access(client, X_OK) == 0 && !strpbrk(client, " \t\n") && !strchr(bin, '\n') &&
+	    strlen(client) + strlen(bin) + 4 <= 127)
+		n = asprintf(&script,
+			     "#!%s %s\n" MARK ": the secret-leak gate for pushes.\n"
+			     "# The kernel runs the client named above: it hands the push to a running\n"
+			     "# hook server (leakgated starts one) or runs the hook program itself.\n",
+			     client, bin);
+	else if (q)
+		n = asprintf(&script,
+			     "#!/bin/sh\n" MARK ": the secret-leak gate for pushes.\n"
+			     "hook=%s\n"
+			     "[ -x \"$hook\" ] || { echo \"leakgate: the hook program $hook is missing;"
+			     " push rejected. Tell your administrator.\" >&2; exit 1; }\n"
+			     "# The client hands the push to a running hook server (leakgated starts one)\n"
+			     "# and runs the hook itself when there is none.\n"
+			     "client=${hook%%/*}/leakgate-pre-receive-client\n"
+			     "[ -x \"$client\" ] && exec \"$client\" \"$hook\" \"$@\"\n"
+			     "exec \"$hook\" \"$@\"\n",
+			     q);
+	if (n >= 0)
 		err = write_script(path, script);
 	free(q);
+	free(client);
 	free(script);
 	return err;
 }

@@ -12,8 +12,12 @@
 #      hook is compared with). Each --reps times; medians are reported.
 #   2. SMALL pushes: --small commits that each change 3 small files, pushed
 #      one by one on top of that history to a repository with the hook, one
-#      without, and one with the timing wrapper; the added time per push
-#      (hook minus no hook) as median and p90, and the hook's peak RSS.
+#      without, one with the timing wrapper, and one with the hook but no
+#      hook server (LEAKGATE_SOCKET=""); the added time per push (hook minus
+#      no hook) as median and p90, and the hook's peak RSS.
+# Steps 1 and 2 run with a hook server (`leakgate-pre-receive --serve`, as
+# leakgated starts it) on a socket in the scratch folder: the installed hook
+# hands pushes to it. "hook alone" (the timing wrapper) is always in-process.
 #   3. MEMORY by push size: the first 1/8, 1/4, 1/2 and all of the main
 #      branch's first-parent history, each pushed as one initial push into a
 #      fresh repository with the timing wrapper: the hook's peak RSS against
@@ -106,11 +110,13 @@ prerequisites() {
 	# next to the admin binary (bin/hooks/ from bin/admin/).
 	rm -rf "${scratch:?}/bin"
 	mkdir -p "$scratch/bin/hooks" "$scratch/bin/admin"
-	cp "$build/hooks/leakgate-pre-receive" "$scratch/bin/hooks/"
+	cp "$build/hooks/leakgate-pre-receive" "$build/hooks/leakgate-pre-receive-client" "$scratch/bin/hooks/"
 	cp "$build/admin/leakgate" "$scratch/bin/admin/"
 	hook_bin=$scratch/bin/hooks/leakgate-pre-receive
 	admin_bin=$scratch/bin/admin/leakgate
 	export LEAKGATE_CACHE_DIR=$scratch/cache LEAKGATE_KEY_FILE=$scratch/fingerprint.key
+	# No hook server until start_hook_server: the warm-up runs in-process.
+	export LEAKGATE_SOCKET=""
 	unset LEAKGATE_DB LEAKGATE_TRACE
 	export GIT_AUTHOR_NAME="push bench" GIT_AUTHOR_EMAIL="bench@example.com"
 	export GIT_COMMITTER_NAME="push bench" GIT_COMMITTER_EMAIL="bench@example.com"
@@ -217,6 +223,28 @@ warm_up() {
 	push_timed warm2_ns "$w/err" -C "$w/client" push -q -f "file://$w/srv.git" HEAD:refs/heads/again
 }
 
+# The hook server (leakgated starts one; here it runs alone): pushes to
+# repositories installed by `leakgate install` go through it from now on.
+start_hook_server() {
+	export LEAKGATE_SOCKET=$scratch/hook.sock
+	"$hook_bin" --serve "$LEAKGATE_SOCKET" 2>"$scratch/hook-server.log" &
+	hook_server_pid=$!
+	local i
+	for i in $(seq 50); do
+		[ -S "$LEAKGATE_SOCKET" ] && return 0
+		kill -0 "$hook_server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$scratch/hook-server.log" >&2
+	die "the hook server did not start"
+}
+stop_hook_server() {
+	[ -n "${hook_server_pid:-}" ] || return 0
+	kill "$hook_server_pid" 2>/dev/null || true
+	wait "$hook_server_pid" 2>/dev/null || true
+	hook_server_pid=""
+}
+
 initial_push() {
 	local r ns popts=()
 	[ "$bypass" = 1 ] && popts=(-o leakgate.bypass=push-bench)
@@ -257,6 +285,11 @@ small_pushes() {
 	local client=$scratch/client.git r=$reps i ns parent tree blob k
 	local -a files modes commits picked
 	rm -rf "$client" "$scratch"/small-*.ns "$scratch/small-hook.log" "$scratch/small-trace.ms"
+	# a fourth target: the same hook without the hook server (in-process)
+	rm -rf "$scratch/srv-local.git"
+	git clone -q --bare "$scratch/srv-hook-$r.git" "$scratch/srv-local.git"
+	"$admin_bin" install --repo "$scratch/srv-local.git" >/dev/null
+	git -C "$scratch/srv-local.git" config leakgate.db "$scratch/leakgate.db"
 	# A scratch clone sharing the pushed objects: the source is never written to.
 	git clone -q --bare --shared "$scratch/srv-none-$r.git" "$client"
 	parent=$(git -C "$client" rev-parse "refs/heads/$branch")
@@ -284,8 +317,8 @@ small_pushes() {
 	# The three servers have the same history (from the last initial push);
 	# the order rotates so that no target always goes first.
 	for i in $(seq 0 $(( nsmall - 1 ))); do
-		for k in 0 1 2; do
-			case $(( (i + k) % 3 )) in
+		for k in 0 1 2 3; do
+			case $(( (i + k) % 4 )) in
 			0) push_timed ns "$scratch/err" -C "$client" push -q "file://$scratch/srv-none-$r.git" \
 				"${commits[i]}:refs/heads/$branch"; echo "$ns" >> "$scratch/small-none.ns" ;;
 			1) push_timed ns "$scratch/err" -C "$client" push -q "${popts[@]}" "file://$scratch/srv-hook-$r.git" \
@@ -295,6 +328,8 @@ small_pushes() {
 			   echo "$ns" >> "$scratch/small-wrap.ns"
 			   awk '/leakgate: trace:/ {sub(/ +peak [0-9]+ KiB.*/, ""); t[$(NF-2)]=$(NF-1); if ($(NF-1) > end) end = $(NF-1)} END {print end+0, t["key"]+0, t["walk"]+0, t["scan"]+0}' \
 				"$scratch/small-trace.txt" >> "$scratch/small-trace.ms" ;;
+			3) LEAKGATE_SOCKET="" push_timed ns "$scratch/err" -C "$client" push -q "${popts[@]}" \
+				"file://$scratch/srv-local.git" "${commits[i]}:refs/heads/$branch"; echo "$ns" >> "$scratch/small-local.ns" ;;
 			esac
 		done
 	done
@@ -331,7 +366,7 @@ memory_by_size() {
 
 # ---- summary ----
 summary() {
-	local audit none hook wrap cat catcpu alone rss cpu scpu smain swalk sstart trace added_med added_p90 sn sh salone srss srss_max
+	local local_med local_p90 served audit none hook wrap cat catcpu alone rss cpu scpu smain swalk sstart trace added_med added_p90 sn sh salone srss srss_max
 	none=$(awk '{print $1/1e9}' "$scratch/large-none.ns" | median)
 	hook=$(awk '{print $1/1e9}' "$scratch/large-hook.ns" | median)
 	wrap=$(awk '{print $1/1e9}' "$scratch/large-wrap.ns" | median)
@@ -347,6 +382,10 @@ summary() {
 	paste "$scratch/small-hook.ns" "$scratch/small-none.ns" | awk '{print ($1-$2)/1e6}' > "$scratch/small-added.ms"
 	added_med=$(median < "$scratch/small-added.ms")
 	added_p90=$(p90 < "$scratch/small-added.ms")
+	paste "$scratch/small-local.ns" "$scratch/small-none.ns" | awk '{print ($1-$2)/1e6}' > "$scratch/small-added-local.ms"
+	local_med=$(median < "$scratch/small-added-local.ms")
+	local_p90=$(p90 < "$scratch/small-added-local.ms")
+	served=$(grep -c 'leakgate-pre-receive --serve: stopped after' "$scratch/hook-server.log" || true)
 	sn=$(awk '{print $1/1e6}' "$scratch/small-none.ns" | median)
 	sh=$(awk '{print $1/1e6}' "$scratch/small-hook.ns" | median)
 	salone=$(awk '{print $1/1e3}' "$scratch/small-hook.log" | median)
@@ -389,6 +428,9 @@ summary() {
 			"$cpu" "$catcpu" "$(awk -v a="$cpu" -v b="$catcpu" 'BEGIN {print b ? a/b : 0}')"
 		printf 'small push (3 files) no hook %.1f ms, with hook %.1f ms, added median %.1f ms, p90 %.1f ms (target < 10 ms); %s pushes each\n' \
 			"$sn" "$sh" "$added_med" "$added_p90" "$nsmall"
+		printf 'small push, no server added median %.1f ms, p90 %.1f ms (the hook run in-process: LEAKGATE_SOCKET="", no hook server)\n' \
+			"$local_med" "$local_p90"
+		printf 'hook server          %s\n' "$(sed -n 's/.*--serve: //p' "$scratch/hook-server.log" | tail -n 1)"
 		printf 'small push files     %s\n' "$small_files"
 		printf 'small push hook      alone %.1f ms (wrapper), CPU %.1f ms (mean, 10 ms ticks), peak RSS median %.0f MB, max %.0f MB\n' \
 			"$salone" "$scpu" "$srss" "$srss_max"
@@ -417,12 +459,15 @@ main() {
 	history_stats
 	rm -f "$scratch"/large-*.ns "$scratch/catfile.ns" "$scratch/catfile.cpu" "$scratch"/large-trace-*.txt
 	warm_up
+	trap stop_hook_server EXIT
+	start_hook_server
 	initial_push
 	small_pushes
+	stop_hook_server
 	memory_by_size
 	summary
 	if [ "$keep" = 0 ]; then
-		rm -rf "$scratch"/srv-*.git "$scratch/client.git" "$scratch/warm" "$scratch/calib.git"
+		rm -rf "$scratch"/srv-*.git "$scratch/client.git" "$scratch/warm" "$scratch/calib.git" "$scratch/srv-local.git"
 	fi
 	say "done in $(awk -v a="$t_start" -v b="$(now_ns)" 'BEGIN {printf "%.0f", (b-a)/1e9}') s; files in $scratch (summary.txt)"
 }

@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "hook-config.h"
+#include "hook-server.h"
 #include "loader.h"
 #include "push.h"
 #include "scanner.h"
@@ -102,7 +103,34 @@ struct hook {
 	pthread_mutex_t finish; /* whoever holds it writes the verdict */
 	pthread_cond_t done_cv;
 	int done;
+
+	/* The audit store opens on its own thread while the push is walked. */
+	pthread_mutex_t store_lock;
+	pthread_cond_t store_cv;
+	int store_started, store_done, rule_changes;
+	char *store_path;
+	char store_err[600];
 };
+
+/*
+ * Set in a process forked by the hook server (hook-server.h), with the
+ * built-in rules the server loaded before forking (NULL if it could not).
+ */
+static int served;
+static struct lg_ruleset *preloaded;
+/* There, the connection to the client, which takes the verdict. */
+static int verdict_fd = -1;
+
+/* The end of every run: the exit status is the verdict git acts on. */
+static void hook_exit(int status) __attribute__((noreturn));
+static void hook_exit(int status)
+{
+	fflush(stdout);
+	fflush(stderr);
+	if (verdict_fd >= 0)
+		hs_send_verdict(verdict_fd, status);
+	_exit(status);
+}
 
 static int trace_on;
 
@@ -252,6 +280,39 @@ static json_t *findings_json(const struct hook *h)
 	return a;
 }
 
+static void *store_main(void *arg)
+{
+	struct hook *h = arg;
+	struct lg_store *st = NULL;
+	struct lg_diag d;
+
+	lg_diag_init(&d);
+	if (lg_store_open(&st, h->store_path, 1, &d) == 0) {
+		h->rule_changes = lg_store_has_rule_changes(st);
+	} else {
+		lg_diag_format(&d.v[0], h->store_err, sizeof(h->store_err));
+		st = NULL;
+	}
+	lg_diag_release(&d);
+	pthread_mutex_lock(&h->store_lock);
+	h->store = st;
+	h->store_done = 1;
+	pthread_cond_broadcast(&h->store_cv);
+	pthread_mutex_unlock(&h->store_lock);
+	return NULL;
+}
+
+/* Wait for the store's thread; then h->store is set, or NULL with h->store_err. */
+static void store_wait(struct hook *h)
+{
+	if (!h->store_started)
+		return;
+	pthread_mutex_lock(&h->store_lock);
+	while (!h->store_done)
+		pthread_cond_wait(&h->store_cv, &h->store_lock);
+	pthread_mutex_unlock(&h->store_lock);
+}
+
 /* Record the event; 0, or -1 when it could not be written. */
 static int record(struct hook *h, const char *kind, const char *reason)
 {
@@ -274,6 +335,7 @@ static int record(struct hook *h, const char *kind, const char *reason)
 	ex_s = json_dumps(ex, JSON_COMPACT);
 	int err = -1;
 
+	store_wait(h);
 	memset(&ev, 0, sizeof(ev));
 	lg_diag_init(&d);
 	ev.time_ms = now_ms();
@@ -324,8 +386,7 @@ static void fail(struct hook *h, const char *fmt, ...)
 	else
 		say(h, "leakgate: could not check this push (%s); rejected because leakgate.failMode "
 		       "is closed. Try again, or ask your administrator.", reason);
-	fflush(stderr);
-	_exit(open_mode ? 0 : 1);
+	hook_exit(open_mode ? 0 : 1);
 }
 
 /* ---- watchdog ---- */
@@ -1028,9 +1089,7 @@ static void identify(struct hook *h)
 static void finish(int status) __attribute__((noreturn));
 static void finish(int status)
 {
-	fflush(stdout);
-	fflush(stderr);
-	_exit(status);
+	hook_exit(status);
 }
 
 static void *init_libgit2(void *unused)
@@ -1088,7 +1147,8 @@ static char *read_stdin(size_t *len, int *too_large)
 	return buf;
 }
 
-int main(int argc, char **argv)
+
+static int hook_run(void)
 {
 	static struct hook hook;
 	struct hook *h = &hook;
@@ -1102,8 +1162,6 @@ int main(int argc, char **argv)
 	size_t len = 0, nblock = 0, nwarn = 0, nexempt = 0;
 	int sha256 = 0, too_large = 0;
 
-	(void)argc;
-	(void)argv;
 	h->t0_ms = now_ms();
 	{
 		struct timespec ts;
@@ -1115,15 +1173,22 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&h->finish, NULL);
 	pthread_cond_init(&h->done_cv, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (served)
+		trace(h, "hook server");
 	lg_diag_init(&d);
 	/*
 	 * libgit2's start-up loads the system's TLS certificates (about 5 ms
 	 * here), which the hook never uses: let it run on a second thread
 	 * while this one reads the input and loads the built-in rules.
 	 */
-	spawned = pthread_create(&init_thread, NULL, init_libgit2, NULL) == 0;
-	if (!spawned)
-		init_libgit2(NULL);
+	if (served) {
+		spawned = 0;
+		init_libgit2(NULL); /* done by the server: only counts a user */
+	} else {
+		spawned = pthread_create(&init_thread, NULL, init_libgit2, NULL) == 0;
+		if (!spawned)
+			init_libgit2(NULL);
+	}
 
 	h->git_dir = getenv("GIT_DIR");
 	if (!h->git_dir || !*h->git_dir)
@@ -1136,7 +1201,13 @@ int main(int argc, char **argv)
 	memset(&lo, 0, sizeof(lo));
 	lo.cache_dir = getenv("LEAKGATE_CACHE_DIR");
 	lg_diag_init(&spec_d);
-	spec_err = lg_ruleset_load(&h->rs, &lo, NULL, &spec_d);
+	if (served && preloaded) {
+		/* The built-in rules, loaded once by the hook server. */
+		h->rs = preloaded;
+		spec_err = 0;
+	} else {
+		spec_err = lg_ruleset_load(&h->rs, &lo, NULL, &spec_d);
+	}
 	trace(h, "rules");
 	if (spawned)
 		pthread_join(init_thread, NULL);
@@ -1145,21 +1216,25 @@ int main(int argc, char **argv)
 	lg_diag_release(&d);
 
 	trace(h, "config");
-	/* The audit store first, so that every later failure is recorded. */
+	/*
+	 * The audit store opens on a second thread (about a millisecond: SQLite
+	 * reads the schema) while this one walks the push; every event and
+	 * failure waits for it, so each is still recorded.
+	 */
+	h->store_path = h->cfg.db_path ? strdup(h->cfg.db_path) : lg_store_default_path();
+	if (!h->store_path)
+		fail(h, "no audit database path (set leakgate.db or LEAKGATE_DB)");
+	pthread_mutex_init(&h->store_lock, NULL);
+	pthread_cond_init(&h->store_cv, NULL);
 	{
-		char *dbp = h->cfg.db_path ? strdup(h->cfg.db_path) : lg_store_default_path();
-		if (!dbp)
-			fail(h, "no audit database path (set leakgate.db or LEAKGATE_DB)");
-		if (lg_store_open(&h->store, dbp, 1, &d)) {
-			char msg[600];
-			lg_diag_format(&d.v[0], msg, sizeof(msg));
-			free(dbp);
-			fail(h, "the audit database is not usable: %s", msg);
-		}
-		free(dbp);
+		pthread_t st;
+		h->store_started = 1;
+		if (pthread_create(&st, NULL, store_main, h) == 0)
+			pthread_detach(st);
+		else
+			store_main(h);
 	}
 
-	trace(h, "store");
 	if (!input || too_large)
 		fail(h, "the ref updates from git are too large or unreadable");
 	if (push_parse_updates(&h->push, input, len, &sha256, &d)) {
@@ -1184,27 +1259,6 @@ int main(int argc, char **argv)
 		fail(h, "cannot start the watchdog");
 	pthread_detach(wd);
 
-	/* The rules loaded above are the ones unless the configuration says otherwise. */
-	if (h->cfg.npacks || h->cfg.ndisabled || lg_store_has_rule_changes(h->store) ||
-	    (h->cfg.cache_dir && (!lo.cache_dir || strcmp(lo.cache_dir, h->cfg.cache_dir)))) {
-		lg_ruleset_free(h->rs);
-		h->rs = NULL;
-		lg_diag_release(&spec_d);
-		memset(&lo, 0, sizeof(lo));
-		lo.packs = (const char *const *)h->cfg.packs;
-		lo.npacks = h->cfg.npacks;
-		lo.disabled = (const char *const *)h->cfg.disabled;
-		lo.ndisabled = h->cfg.ndisabled;
-		lo.cache_dir = h->cfg.cache_dir;
-		spec_err = lg_store_load_rules(h->store, &lo, &h->rs, NULL, &spec_d);
-	}
-	if (spec_err) {
-		char msg[600] = "unknown error";
-		if (spec_d.n)
-			lg_diag_format(&spec_d.v[0], msg, sizeof(msg));
-		fail(h, "the rules cannot be loaded: %s", msg);
-	}
-	lg_diag_release(&spec_d);
 	keypath = h->cfg.key_file ? strdup(h->cfg.key_file) : lg_key_default_path();
 	if (!keypath || lg_key_load(&h->key, keypath, 1))
 		fail(h, "the fingerprint key %s is not usable", keypath ? keypath : "(none)");
@@ -1224,6 +1278,31 @@ int main(int argc, char **argv)
 		fail(h, "%s", msg);
 	}
 	trace(h, "walk");
+	store_wait(h);
+	if (!h->store)
+		fail(h, "the audit database is not usable: %s", h->store_err);
+	trace(h, "store");
+	/* The rules loaded above are the ones unless the configuration says otherwise. */
+	if (h->cfg.npacks || h->cfg.ndisabled || h->rule_changes ||
+	    (h->cfg.cache_dir && h->rs != preloaded && (!lo.cache_dir || strcmp(lo.cache_dir, h->cfg.cache_dir)))) {
+		lg_ruleset_free(h->rs);
+		h->rs = NULL;
+		lg_diag_release(&spec_d);
+		memset(&lo, 0, sizeof(lo));
+		lo.packs = (const char *const *)h->cfg.packs;
+		lo.npacks = h->cfg.npacks;
+		lo.disabled = (const char *const *)h->cfg.disabled;
+		lo.ndisabled = h->cfg.ndisabled;
+		lo.cache_dir = h->cfg.cache_dir;
+		spec_err = lg_store_load_rules(h->store, &lo, &h->rs, NULL, &spec_d);
+	}
+	if (spec_err) {
+		char msg[600] = "unknown error";
+		if (spec_d.n)
+			lg_diag_format(&spec_d.v[0], msg, sizeof(msg));
+		fail(h, "the rules cannot be loaded: %s", msg);
+	}
+	lg_diag_release(&spec_d);
 	if (push_order_blobs(&h->push, quarantine))
 		fail(h, "out of memory");
 	scan_blobs(h, quarantine);
@@ -1301,4 +1380,48 @@ int main(int argc, char **argv)
 	if (record(h, "rejected", "") < 0)
 		say(h, "leakgate: (the rejection could not be recorded in the audit database)");
 	finish(1);
+}
+
+/* In a process forked by the hook server, with the client's environment. */
+static int hook_run_served(int conn)
+{
+	served = 1;
+	verdict_fd = conn;
+	/* libgit2 found the global and system configuration from the server's environment. */
+	for (int level = GIT_CONFIG_LEVEL_PROGRAMDATA; level <= GIT_CONFIG_LEVEL_GLOBAL; level++)
+		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, NULL);
+	return hook_run();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "--serve")) {
+		if (argc > 3) {
+			fprintf(stderr, "usage: leakgate-pre-receive --serve [SOCKET]\n");
+			return 2;
+		}
+		/* What a forked check would otherwise spend its first milliseconds on. */
+		init_libgit2(NULL);
+		lg_store_init();
+		{
+			struct lg_load_opts lo = {0};
+			struct lg_diag d;
+			lg_diag_init(&d);
+			lo.cache_dir = getenv("LEAKGATE_CACHE_DIR");
+			if (lg_ruleset_load(&preloaded, &lo, NULL, &d))
+				preloaded = NULL;
+			else
+				lg_ruleset_prepare_scratch(preloaded);
+			lg_diag_release(&d);
+		}
+		return hs_serve(argc == 3 ? argv[2] : NULL, hook_run_served);
+	}
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: leakgate-pre-receive            (run by git as the pre-receive hook)\n"
+		       "       leakgate-pre-receive --serve [SOCKET]\n"
+		       "the hook server: checks pushes handed over by leakgate-pre-receive-client\n"
+		       "(default socket: $LEAKGATE_SOCKET, else ~/.local/state/leakgate/hook.sock)\n");
+		return 0;
+	}
+	return hook_run();
 }

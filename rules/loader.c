@@ -8,9 +8,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "loader.h"
+
+char *lg_find_program(const char *name, const char *bindir)
+{
+	const char *cands[] = {"", "/../hooks"};
+	char self[PATH_MAX], *slash, *p = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/'))) {
+			*slash = '\0';
+			for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+				if (asprintf(&p, "%s%s/%s", self, cands[i], name) < 0)
+					return NULL;
+				if (access(p, X_OK) == 0) {
+					char *r = realpath(p, NULL);
+					free(p);
+					return r;
+				}
+				free(p);
+			}
+		}
+	}
+	if (asprintf(&p, "%s/%s", bindir, name) < 0)
+		return NULL;
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
 
 int lg_mkdir_p(const char *dir, unsigned mode)
 {

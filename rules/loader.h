@@ -37,4 +37,10 @@ char *lg_cache_dir_default(void);
 /* mkdir -p; 0 or LG_EIO. */
 int lg_mkdir_p(const char *dir, unsigned mode);
 
+/*
+ * A leakgate program: next to the running one, in the build tree
+ * (../hooks/NAME), or in bindir. Caller frees; NULL when not found.
+ */
+char *lg_find_program(const char *name, const char *bindir);
+
 #endif

@@ -72,6 +72,12 @@ struct lg_ruleset {
 	int compiled;
 	char hash[65];
 	pthread_mutex_t lock;
+	/*
+	 * A Hyperscan scratch made ahead of time (lg_ruleset_prepare_scratch)
+	 * that the first scanner takes instead of allocating its own.
+	 */
+	hs_scratch_t *spare;
+	int spare_taken;
 };
 
 /* Compile (once) the PCRE2 form of rule r; 0 or LG_EINVALID. Thread-safe. */

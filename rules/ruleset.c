@@ -88,6 +88,7 @@ void lg_ruleset_free(struct lg_ruleset *rs)
 	for (size_t i = 0; i < rs->ndisabled; i++)
 		free(rs->disabled[i]);
 	free(rs->disabled);
+	hs_free_scratch(rs->spare);
 	hs_free_database(rs->content_db);
 	hs_free_database(rs->path_db);
 	pthread_mutex_destroy(&rs->lock);
@@ -518,6 +519,19 @@ out:
 	free(fresh);
 	json_decref(root);
 	return err;
+}
+
+int lg_ruleset_prepare_scratch(struct lg_ruleset *rs)
+{
+	if (!rs->compiled || rs->spare)
+		return rs->compiled ? LG_OK : LG_EINVALID;
+	if ((rs->content_db && hs_alloc_scratch(rs->content_db, &rs->spare) != HS_SUCCESS) ||
+	    (rs->path_db && hs_alloc_scratch(rs->path_db, &rs->spare) != HS_SUCCESS)) {
+		hs_free_scratch(rs->spare);
+		rs->spare = NULL;
+		return LG_ENOMEM;
+	}
+	return LG_OK;
 }
 
 void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on)

@@ -45,6 +45,13 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
  * the packs then come from lg_ruleset_compile().
  */
 void lg_ruleset_set_lazy(struct lg_ruleset *rs, int on);
+
+/*
+ * Allocate, ahead of time, the Hyperscan scratch space the first scanner
+ * over rs will use (it costs a fraction of a millisecond for the built-in
+ * pack: the hook server does it once before forking).
+ */
+int lg_ruleset_prepare_scratch(struct lg_ruleset *rs);
 /* Lenient: disabling an id that matches no rule is not an error. */
 void lg_ruleset_set_lenient(struct lg_ruleset *rs, int on);
 /* 1 when the rules came from the cache without examples. */

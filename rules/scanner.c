@@ -101,6 +101,11 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 	pcre2_set_match_limit(s->mctx, LG_PCRE2_MATCH_LIMIT);
 	pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
 	err = LG_ERROR;
+	if (rs->spare && !__atomic_exchange_n(&rs->spare_taken, 1, __ATOMIC_ACQ_REL)) {
+		s->scratch = rs->spare;
+		*out = s;
+		return LG_OK;
+	}
 	if (rs->content_db && hs_alloc_scratch(rs->content_db, &s->scratch) != HS_SUCCESS)
 		goto fail;
 	if (rs->path_db && hs_alloc_scratch(rs->path_db, &s->scratch) != HS_SUCCESS)
@@ -116,7 +121,10 @@ void lg_scanner_free(struct lg_scanner *s)
 {
 	if (!s)
 		return;
-	hs_free_scratch(s->scratch);
+	if (s->scratch && s->scratch == s->rs->spare)
+		__atomic_store_n(&s->rs->spare_taken, 0, __ATOMIC_RELEASE);
+	else
+		hs_free_scratch(s->scratch);
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	pcre2_jit_stack_free(s->jit);

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "loader.h"
+#include "hook-server.h"
 #include "server.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8470"
@@ -276,8 +277,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: leakgated [--listen HOST:PORT] [--db PATH] [--cache-dir DIR] [--key-file PATH]\n"
 		"                 [--tls-cert FILE --tls-key FILE] [--webhook URL]... [--max-connections N]\n"
+		"                 [--hook-socket PATH | --no-hook-server]\n"
 		"\n"
-		"The leakgate admin API (see docs/api.md). Listens on " DEFAULT_LISTEN " by default.\n");
+		"The leakgate admin API (see docs/api.md). Listens on " DEFAULT_LISTEN " by default.\n"
+		"It also runs the hook server that installed hooks hand pushes to (leakgate-pre-receive\n"
+		"--serve; socket: --hook-socket, else $LEAKGATE_SOCKET, else\n"
+		"~/.local/state/leakgate/hook.sock); without it hooks check pushes in-process.\n");
 }
 
 int main(int argc, char **argv)
@@ -287,6 +292,7 @@ int main(int argc, char **argv)
 		{"cache-dir", required_argument, 0, 'c'}, {"key-file", required_argument, 0, 'k'},
 		{"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
 		{"webhook", required_argument, 0, 'w'},  {"max-connections", required_argument, 0, 'm'},
+		{"hook-socket", required_argument, 0, 'S'}, {"no-hook-server", no_argument, 0, 'N'},
 		{"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
 	};
 	static struct server srv;
@@ -296,8 +302,10 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *mhd = NULL;
 	struct lg_store *st = NULL;
 	struct lg_diag d;
-	pthread_t hook_thread;
+	pthread_t hook_thread, hs_thread;
 	int opt, max_conn = DEFAULT_MAX_CONNECTIONS, status = 1, have_hook_thread = 0, sig;
+	int hook_server = 1, have_hs_thread = 0;
+	const char *hook_socket = NULL;
 	sigset_t sigs;
 	unsigned flags;
 
@@ -328,6 +336,8 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S': hook_socket = optarg; break;
+		case 'N': hook_server = 0; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -411,14 +421,34 @@ int main(int argc, char **argv)
 	}
 	if (srv.nwebhooks && pthread_create(&hook_thread, NULL, webhook_main, &srv) == 0)
 		have_hook_thread = 1;
+	pthread_mutex_init(&srv.hook_lock, NULL);
+	pthread_cond_init(&srv.hook_cv, NULL);
+	if (hook_server) {
+		if (hook_socket) {
+			if (strlen(hook_socket) >= sizeof(srv.hook_socket)) {
+				fprintf(stderr, "leakgated: --hook-socket: the path is too long for a Unix socket\n");
+				goto out;
+			}
+			strcpy(srv.hook_socket, hook_socket);
+		} else if (hs_socket_path(srv.hook_socket, sizeof(srv.hook_socket))) {
+			srv.hook_socket[0] = '\0';
+		}
+		srv.hook_bin = srv_find_hook_binary();
+		if (!srv.hook_bin || !srv.hook_socket[0])
+			fprintf(stderr, "leakgated: no hook server (%s): hooks check pushes in-process\n",
+				srv.hook_bin ? "no socket path" : "leakgate-pre-receive not found");
+		else if (pthread_create(&hs_thread, NULL, hook_server_main, &srv) == 0)
+			have_hs_thread = 1;
+	}
 	{
 		size_t n;
 		pthread_rwlock_rdlock(&srv.rs_lock);
 		n = lg_ruleset_count(srv.rs);
 		pthread_rwlock_unlock(&srv.rs_lock);
-		fprintf(stderr, "leakgated: listening on %s%s (database %s, %zu rules, %zu webhook%s)\n",
+		fprintf(stderr, "leakgated: listening on %s%s (database %s, %zu rules, %zu webhook%s%s%s)\n",
 			listen, cert ? " with TLS" : "", srv.db_path, n, srv.nwebhooks,
-			srv.nwebhooks == 1 ? "" : "s");
+			srv.nwebhooks == 1 ? "" : "s", have_hs_thread ? ", hook server on " : "",
+			have_hs_thread ? srv.hook_socket : "");
 	}
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
@@ -433,15 +463,25 @@ int main(int argc, char **argv)
 		break;
 	}
 	fprintf(stderr, "leakgated: stopping (signal %d)\n", sig);
+	if (have_hs_thread)
+		hook_server_stop(&srv); /* sets stopping */
 	srv.stopping = 1;
 	MHD_stop_daemon(mhd);
 	mhd = NULL;
 	if (have_hook_thread)
 		pthread_join(hook_thread, NULL);
+	if (have_hs_thread)
+		pthread_join(hs_thread, NULL);
+	have_hs_thread = 0;
 	status = 0;
 out:
+	if (have_hs_thread) {
+		hook_server_stop(&srv);
+		pthread_join(hs_thread, NULL);
+	}
 	if (mhd)
 		MHD_stop_daemon(mhd);
+	free(srv.hook_bin);
 	thread_res_free(pthread_getspecific(srv.tls));
 	lg_ruleset_free(srv.rs);
 	free(cert);

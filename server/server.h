@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -40,6 +41,13 @@ struct server {
 	const char *webhooks[SRV_WEBHOOKS_MAX];
 	size_t nwebhooks;
 	volatile int stopping;
+
+	/* The hook server it runs (hookserver.c); hook_bin NULL when none. */
+	char *hook_bin;
+	char hook_socket[108];
+	pthread_mutex_t hook_lock;
+	pthread_cond_t hook_cv;
+	pid_t hook_pid;
 };
 
 /* The calling thread's database connection (opened on first use), or NULL. */
@@ -79,5 +87,10 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 
 /* The webhook delivery thread (webhook.c). */
 void *webhook_main(void *arg);
+
+/* The hook server (hookserver.c): find the hook program, run it, stop it. */
+char *srv_find_hook_binary(void);
+void *hook_server_main(void *arg);
+void hook_server_stop(struct server *srv);
 
 #endif

@@ -174,16 +174,23 @@ static int migrate(struct lg_store *st, const char *path, struct lg_diag *d)
 static void configure_sqlite(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
+void lg_store_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, configure_sqlite);
 }
 
 int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct lg_store *st = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int err = LG_ERROR;
 
-	pthread_once(&once, configure_sqlite);
+	lg_store_init();
 	*out = NULL;
 	if (create) {
 		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;

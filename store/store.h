@@ -21,6 +21,8 @@ struct lg_store;
  * path and bring its schema up to date. Errors go to d. Caller closes.
  */
 int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d);
+/* Set SQLite up for this process (lg_store_open does it on first use). */
+void lg_store_init(void);
 void lg_store_close(struct lg_store *st);
 
 /*

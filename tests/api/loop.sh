@@ -210,4 +210,16 @@ lacks "$RESP" "$K" "no event shows the first key"
 lacks "$RESP" "$K2" "no event shows the second key"
 lacks "$RESP" "$A2" "no event shows the acme token"
 
+# leakgated runs the hook server; the installed hook hands pushes to it.
+_w=0
+while [ ! -S "$HOME/.local/state/leakgate/hook.sock" ] && [ $_w -lt 100 ]; do sleep 0.05; _w=$((_w + 1)); done
+[ -S "$HOME/.local/state/leakgate/hook.sock" ]
+ok $? "leakgated started the hook server on the default socket"
+git -C "$T/c" fetch -q origin main && git -C "$T/c" reset -q --hard FETCH_HEAD
+export LEAKGATE_TRACE=1
+push_file "$T/c" NOTES.md "notes"
+unset LEAKGATE_TRACE
+is "$rc" 0 "a clean push through leakgated's hook server is accepted"
+contains "$OUT" "leakgate: trace: hook server" "it was checked in the hook server"
+
 api_done

@@ -1,0 +1,202 @@
+/*
+ * leakgate-pre-receive-client HOOK [ARG...]: the fast way into the
+ * pre-receive hook. It links only libc, so it starts in well under a
+ * millisecond, and hands the push to the hook server (hook-server.h) when
+ * one runs for this user; otherwise, or when the server does not take the
+ * push, it executes HOOK (leakgate-pre-receive) itself, which then does all
+ * the work in-process. Once the server has taken the push its verdict is
+ * final: a server that stops before deciding means a rejected push, never
+ * an accepted one.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hook-server.h"
+
+extern char **environ;
+
+/* How long the server may take to fork a process for the push. */
+#define START_TIMEOUT_MS 5000
+
+static void run_in_process(char **argv)
+{
+	execv(argv[1], argv + 1);
+	fprintf(stderr, "leakgate: cannot run the hook program %s: %s; push rejected. Tell your administrator.\n",
+		argv[1], strerror(errno));
+	exit(1);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n, int timeout_ms)
+{
+	char *p = buf;
+
+	while (n) {
+		ssize_t k;
+		if (timeout_ms >= 0) {
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			int r = poll(&pfd, 1, timeout_ms);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return -1;
+		}
+		k = read(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Connect to a server of this user; -1 when there is none. */
+static int connect_server(void)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (hs_socket_path(sa.sun_path, sizeof(sa.sun_path)))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send the request: header, environment, and the four descriptors. */
+static int send_request(int fd)
+{
+	size_t envlen = 0;
+	char *env, *p;
+	unsigned char hdr[12];
+	uint32_t v;
+	mode_t um;
+	int fds[4], cwd, ok;
+	struct iovec iov;
+	struct msghdr msg;
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} ctl;
+	struct cmsghdr *cm;
+
+	for (char **e = environ; *e; e++)
+		envlen += strlen(*e) + 1;
+	if (envlen > HS_ENV_MAX)
+		return -1;
+	env = malloc(envlen ? envlen : 1);
+	if (!env)
+		return -1;
+	p = env;
+	for (char **e = environ; *e; e++) {
+		size_t n = strlen(*e) + 1;
+		memcpy(p, *e, n);
+		p += n;
+	}
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0) {
+		free(env);
+		return -1;
+	}
+	um = umask(077);
+	umask(um);
+	memcpy(hdr, HS_MAGIC, 4);
+	v = (uint32_t)envlen;
+	memcpy(hdr + 4, &v, 4);
+	v = (uint32_t)um;
+	memcpy(hdr + 8, &v, 4);
+
+	fds[0] = 0;
+	fds[1] = 1;
+	fds[2] = 2;
+	fds[3] = cwd;
+	memset(&msg, 0, sizeof(msg));
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = hdr;
+	iov.iov_len = sizeof(hdr);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	ok = sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) && write_all(fd, env, envlen) == 0;
+	close(cwd);
+	free(env);
+	return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned char st[5];
+	char c;
+	int fd;
+
+	if (argc < 2) {
+		fprintf(stderr, "leakgate: usage: leakgate-pre-receive-client /path/to/leakgate-pre-receive; push rejected.\n");
+		return 1;
+	}
+	fd = connect_server();
+	if (fd < 0)
+		run_in_process(argv);
+	/* Until 'G' is sent nothing has read stdin: falling back is safe. */
+	if (send_request(fd) || read_all(fd, &c, 1, START_TIMEOUT_MS) || c != 'S' || write_all(fd, "G", 1)) {
+		close(fd);
+		run_in_process(argv);
+	}
+	if (read_all(fd, st, sizeof(st), -1) || st[0] != 'X') {
+		fprintf(stderr, "leakgate: the hook server stopped before deciding on this push; push rejected. "
+				"Push again; tell your administrator if it happens again.\n");
+		return 1;
+	}
+	{
+		int32_t status;
+		memcpy(&status, st + 1, 4);
+		if (status >= 0 && status < 256)
+			return status;
+		fprintf(stderr, "leakgate: the check of this push stopped on signal %d before deciding; push rejected. "
+				"Tell your administrator.\n", status - 256);
+	}
+	return 1;
+}

@@ -1,0 +1,55 @@
+/*
+ * The hook server: a resident `leakgate-pre-receive --serve` that has its
+ * libraries loaded and libgit2 started, and forks a ready process for each
+ * push. `leakgate-pre-receive-client`, which links nothing but libc, hands
+ * it the push: git's standard input, output and error, the hook's working
+ * folder and its whole environment. The forked process runs exactly the
+ * hook's own code on them, so every decision, message and audit event is
+ * the one the in-process hook would make; only the start-up is saved.
+ *
+ * Protocol over a Unix stream socket (peers must have the same user id):
+ *   client -> server  "LGH1", u32 environment bytes, u32 umask, then the
+ *                     environment as NUL-terminated strings; the first
+ *                     message carries SCM_RIGHTS: stdin, stdout, stderr,
+ *                     and the working folder (O_PATH).
+ *   forked -> client  'S' once it exists;
+ *   client -> forked  'G' to let it start (until then it has not touched
+ *                     stdin, so a client that gives up can still run the
+ *                     hook itself);
+ *   forked -> client  'X', i32 exit code, just before it exits;
+ *   server -> client  the same once it has reaped the forked process, or
+ *                     'X' with 256 + the signal that ended it; then it
+ *                     closes. The client takes the first.
+ */
+#ifndef LG_HOOK_SERVER_H
+#define LG_HOOK_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HS_MAGIC "LGH1"
+#define HS_ENV_MAX (1u << 20)
+/* Forked checks at once; beyond that, clients run the hook themselves. */
+#define HS_CHILDREN_MAX 256
+
+/*
+ * The socket path: $LEAKGATE_SOCKET (empty: none), else
+ * $XDG_STATE_HOME/leakgate/hook.sock, else ~/.local/state/leakgate/hook.sock.
+ * Returns 0 with the path in buf, -1 when there is none or it is too long
+ * for a Unix socket.
+ */
+int hs_socket_path(char *buf, size_t size);
+
+/*
+ * Serve on path (NULL: hs_socket_path) until SIGTERM or SIGINT, running
+ * run() in a forked process for each client. Returns the exit status.
+ */
+int hs_serve(const char *path, int (*run)(int conn));
+
+/*
+ * In a forked check: tell the client the verdict now (so that git goes on
+ * while this process exits). conn is the descriptor run() was given.
+ */
+void hs_send_verdict(int conn, int status);
+
+#endif
