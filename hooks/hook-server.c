@@ -283,8 +283,11 @@ int hs_serve(const char *path, int (*run)(int))
 		return 1;
 	kids = calloc(HS_CHILDREN_MAX, sizeof(*kids));
 	pfd = calloc(HS_CHILDREN_MAX + 2, sizeof(*pfd));
-	if (!kids || !pfd)
+	if (!kids || !pfd) {
+		free(kids);
+		free(pfd);
 		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
@@ -293,8 +296,11 @@ int hs_serve(const char *path, int (*run)(int))
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lfd = listen_on(path);
-	if (lfd < 0)
+	if (lfd < 0) {
+		free(kids);
+		free(pfd);
 		return 1;
+	}
 	logf_("serving on %s (pid %d)", path, (int)getpid());
 
 	while (listening || nkids) {
@@ -393,5 +399,9 @@ int hs_serve(const char *path, int (*run)(int))
 		}
 	}
 	logf_("stopped after %llu check%s", (unsigned long long)served, served == 1 ? "" : "s");
+	free(kids);
+	free(pfd);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
 	return 0;
 }

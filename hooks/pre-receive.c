@@ -1414,7 +1414,12 @@ int main(int argc, char **argv)
 				lg_ruleset_prepare_scratch(preloaded);
 			lg_diag_release(&d);
 		}
-		return hs_serve(argc == 3 ? argv[2] : NULL, hook_run_served);
+		{
+			int status = hs_serve(argc == 3 ? argv[2] : NULL, hook_run_served);
+			lg_ruleset_free(preloaded);
+			git_libgit2_shutdown();
+			return status;
+		}
 	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: leakgate-pre-receive            (run by git as the pre-receive hook)\n"

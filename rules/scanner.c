@@ -36,6 +36,7 @@ struct lg_scanner {
 	struct lg_ruleset *rs;
 	struct lg_key key;
 	hs_scratch_t *scratch;
+	int spare; /* scratch is the rule set's spare (lg_ruleset_prepare_scratch) */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
@@ -103,6 +104,7 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 	err = LG_ERROR;
 	if (rs->spare && !__atomic_exchange_n(&rs->spare_taken, 1, __ATOMIC_ACQ_REL)) {
 		s->scratch = rs->spare;
+		s->spare = 1;
 		*out = s;
 		return LG_OK;
 	}
@@ -121,7 +123,8 @@ void lg_scanner_free(struct lg_scanner *s)
 {
 	if (!s)
 		return;
-	if (s->scratch && s->scratch == s->rs->spare)
+	/* Only a scanner that took the spare looks at its rule set here: others may outlive it. */
+	if (s->spare)
 		__atomic_store_n(&s->rs->spare_taken, 0, __ATOMIC_RELEASE);
 	else
 		hs_free_scratch(s->scratch);
