@@ -212,7 +212,7 @@ lacks "$RESP" "$A2" "no event shows the acme token"
 
 # leakgated runs the hook server; the installed hook hands pushes to it.
 _w=0
-while [ ! -S "$HOME/.local/state/leakgate/hook.sock" ] && [ $_w -lt 100 ]; do sleep 0.05; _w=$((_w + 1)); done
+while [ ! -S "$HOME/.local/state/leakgate/hook.sock" ] && [ $_w -lt 600 ]; do sleep 0.05; _w=$((_w + 1)); done
 [ -S "$HOME/.local/state/leakgate/hook.sock" ]
 ok $? "leakgated started the hook server on the default socket"
 git -C "$T/c" fetch -q origin main && git -C "$T/c" reset -q --hard FETCH_HEAD

@@ -12,11 +12,12 @@ export LEAKGATE_SOCKET="$SOCK"
 SLOG=$T/server.log
 SPID=""
 
+# start_server: up to 30 s (a sanitizer build loads the rules slowly).
 start_server() {
 	"$HOOK" --serve "$SOCK" 2>>"$SLOG" &
 	SPID=$!
 	_w=0
-	while [ ! -S "$SOCK" ] && [ $_w -lt 100 ] && kill -0 "$SPID" 2>/dev/null; do
+	while [ ! -S "$SOCK" ] && [ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
 		sleep 0.05
 		_w=$((_w + 1))
 	done
