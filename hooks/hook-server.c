@@ -324,6 +324,13 @@ int hs_serve(const char *path, int (*run)(int))
 			break;
 		if (r <= 0)
 			continue;
+		/* A client that hung up takes its check with it (pfd still matches kids here). */
+		for (size_t i = 0, k = listening ? 2 : 1; i < nkids; i++, k++) {
+			if (pfd[k].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+				kill(kids[i].pid, SIGKILL);
+				kids[i].killed = 1;
+			}
+		}
 		if (pfd[0].revents) {
 			char drain[64];
 			pid_t pid;
@@ -332,26 +339,15 @@ int hs_serve(const char *path, int (*run)(int))
 			}
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 				for (size_t i = 0; i < nkids; i++) {
-					unsigned char msg[5] = {'X'};
-					int32_t v;
 					if (kids[i].pid != pid)
 						continue;
-					v = WIFEXITED(status) ? WEXITSTATUS(status) : 256 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-					memcpy(msg + 1, &v, 4);
-					if (!kids[i].killed && send(kids[i].conn, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg)) {
-						/* the client is gone; nothing to tell */
-					}
+					if (!kids[i].killed)
+						hs_send_verdict(kids[i].conn, WIFEXITED(status) ? WEXITSTATUS(status)
+							: 256 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 					close(kids[i].conn);
 					kids[i] = kids[--nkids];
 					break;
 				}
-			}
-		}
-		/* A client that hung up takes its check with it. */
-		for (size_t i = 0, k = listening ? 2 : 1; i < nkids && k < np; i++, k++) {
-			if (pfd[k].fd >= 0 && pfd[k].fd == kids[i].conn && (pfd[k].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-				kill(kids[i].pid, SIGKILL);
-				kids[i].killed = 1;
 			}
 		}
 		if (listening && (pfd[1].revents & POLLIN)) {
