@@ -408,7 +408,7 @@ int main(int argc, char **argv)
 		};
 		if (!cert)
 			tls[0].option = MHD_OPTION_END;
-		mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_handle, &srv, MHD_OPTION_SOCK_ADDR, &sa,
+		mhd = MHD_start_daemon(flags, ntohs(sa.sin_port), NULL, NULL, api_handle, &srv, MHD_OPTION_SOCK_ADDR, &sa,
 				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
 				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -60,9 +60,11 @@ _lg_stop_daemons() {
 }
 at_exit _lg_stop_daemons
 
-# random_port: a port number in 20000-60000.
+# random_port: a port number in 20000-32767, below Linux's range of
+# ephemeral ports (32768-60999, taken by outgoing connections of every test
+# running at the same time).
 random_port() {
-	echo $((20000 + $(od -An -tu4 -N4 /dev/urandom | tr -d ' ') % 40001))
+	echo $((20000 + $(od -An -tu4 -N4 /dev/urandom | tr -d ' ') % 12768))
 }
 
 # healthz_ok URL_BASE [curl options]: /healthz answers 200 with status ok.
@@ -110,7 +112,12 @@ start_daemon() {
 			diag_file "$LGD_LOG" 30
 			return 1
 		fi
+		# It exited (most likely: the port was taken): it is not running,
+		# so it is not one of the daemons to stop at the end.
 		wait "$LGD_PID" 2>/dev/null
+		diag "leakgated on port $PORT exited at start (status $?); trying another port"
+		diag_file "$LGD_LOG" 3
+		_lg_daemons=$(echo "$_lg_daemons" | tr ' ' '\n' | grep -vx "$LGD_PID" | tr '\n' ' ')
 	done
 	diag "leakgated could not be started (10 ports tried):"
 	diag_file "$LGD_LOG" 30

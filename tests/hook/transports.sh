@@ -89,7 +89,8 @@ at_exit '[ -n "$LPID" ] && kill "$LPID" 2>/dev/null && wait "$LPID" 2>/dev/null'
 started=no
 tries=0
 while [ $tries -lt 20 ]; do
-	port=$(( $(od -An -tu2 -N2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
+	# Below Linux's ephemeral ports (32768-60999), which outgoing connections take.
+	port=$(( $(od -An -tu2 -N2 /dev/urandom | tr -d ' ') % 12768 + 20000 ))
 	start_lighttpd "$port"
 	st=$?
 	[ $st -eq 0 ] && { started=yes; break; }
