@@ -40,13 +40,21 @@ descends() {
 	done
 	return 1
 }
-# hook_of PUSH_PID: the pid of the leakgate-pre-receive running for that push.
+# hook_of PUSH_PID: the pid of the leakgate-pre-receive running for that push,
+# searched downwards from the push (other tests' hooks and hook servers
+# running at the same time are not looked at).
 hook_of() {
-	for _h in $(pgrep -f leakgate-pre-receive 2>/dev/null); do
-		if descends "$_h" "$1"; then
-			echo "$_h"
-			return 0
-		fi
+	_q=$1
+	while [ -n "$_q" ]; do
+		_next=""
+		for _h in $_q; do
+			if [ "$_h" != "$1" ] && grep -q leakgate-pre-receive "/proc/$_h/cmdline" 2>/dev/null; then
+				echo "$_h"
+				return 0
+			fi
+			_next="$_next $(pgrep -P "$_h" 2>/dev/null | tr '\n' ' ')"
+		done
+		_q=$(echo $_next)
 	done
 	return 1
 }
