@@ -774,58 +774,68 @@ static void mprintf(struct mbuf *b, const char *fmt, ...)
 	}
 }
 
+/*
+ * One histogram from the event_buckets rows of a metric (cumulative counts
+ * kept by the store's trigger), bounds divided by scale for the unit shown.
+ */
+static void metrics_histogram(struct mbuf *b, sqlite3 *db, const char *name, const char *help,
+			      const char *metric, double scale, long long count, long long sum)
+{
+	sqlite3_stmt *q = NULL;
+
+	mprintf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	if (sqlite3_prepare_v2(db, "SELECT le, events FROM event_buckets WHERE metric = ? ORDER BY le", -1, &q,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, metric, -1, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW)
+			mprintf(b, "%s_bucket{le=\"%g\"} %lld\n", name, sqlite3_column_int64(q, 0) / scale,
+				(long long)sqlite3_column_int64(q, 1));
+	}
+	sqlite3_finalize(q);
+	mprintf(b, "%s_bucket{le=\"+Inf\"} %lld\n", name, count);
+	if (scale != 1)
+		mprintf(b, "%s_sum %.3f\n", name, sum / scale);
+	else
+		mprintf(b, "%s_sum %lld\n", name, sum);
+	mprintf(b, "%s_count %lld\n", name, count);
+}
+
 static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
-	static const double dur_b[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-	static const double byte_b[] = {1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 	struct lg_store *st = srv_store(srv);
 	struct mbuf b = {0};
 	sqlite3_stmt *q = NULL;
-	char sql[2048];
-	size_t o;
+	long long n = 0, dur = 0, bytes = 0;
 
 	if (!st)
 		return db_unavailable(c, r);
+	/* Totals kept as events are added (store.c, migration 3): no scan of the history. */
 	mprintf(&b, "# HELP leakgate_pushes_total Pushes checked by the hook, by decision.\n"
 		    "# TYPE leakgate_pushes_total counter\n");
 	for (size_t i = 0; event_kinds[i]; i++) {
-		long long n = 0;
-		if (sqlite3_prepare_v2(lg_store_db(st), "SELECT count(*) FROM events WHERE kind = ?", -1, &q, NULL) == SQLITE_OK) {
+		long long k = 0;
+		if (sqlite3_prepare_v2(lg_store_db(st), "SELECT events FROM event_totals WHERE kind = ?", -1, &q,
+				       NULL) == SQLITE_OK) {
 			sqlite3_bind_text(q, 1, event_kinds[i], -1, SQLITE_STATIC);
 			if (sqlite3_step(q) == SQLITE_ROW)
-				n = sqlite3_column_int64(q, 0);
-			sqlite3_finalize(q);
+				k = sqlite3_column_int64(q, 0);
 		}
-		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", event_kinds[i], n);
+		sqlite3_finalize(q);
+		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", event_kinds[i], k);
 	}
-	/* Both histograms in one pass over the events. */
-	o = (size_t)snprintf(sql, sizeof(sql), "SELECT count(*), total(duration_ms), total(bytes_scanned)");
-	for (size_t i = 0; i < sizeof(dur_b) / sizeof(dur_b[0]); i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", total(duration_ms <= %g)", dur_b[i] * 1000);
-	for (size_t i = 0; i < sizeof(byte_b) / sizeof(byte_b[0]); i++)
-		o += (size_t)snprintf(sql + o, sizeof(sql) - o, ", total(bytes_scanned <= %g)", byte_b[i]);
-	snprintf(sql + o, sizeof(sql) - o, " FROM events");
-	if (sqlite3_prepare_v2(lg_store_db(st), sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
-		long long n = sqlite3_column_int64(q, 0);
-		int col = 3;
-		mprintf(&b, "# HELP leakgate_push_duration_seconds Time the hook took per push.\n"
-			    "# TYPE leakgate_push_duration_seconds histogram\n");
-		for (size_t i = 0; i < sizeof(dur_b) / sizeof(dur_b[0]); i++)
-			mprintf(&b, "leakgate_push_duration_seconds_bucket{le=\"%g\"} %lld\n", dur_b[i],
-				(long long)sqlite3_column_double(q, col++));
-		mprintf(&b, "leakgate_push_duration_seconds_bucket{le=\"+Inf\"} %lld\n", n);
-		mprintf(&b, "leakgate_push_duration_seconds_sum %.3f\n", sqlite3_column_double(q, 1) / 1000);
-		mprintf(&b, "leakgate_push_duration_seconds_count %lld\n", n);
-		mprintf(&b, "# HELP leakgate_scan_bytes Bytes scanned per push.\n"
-			    "# TYPE leakgate_scan_bytes histogram\n");
-		for (size_t i = 0; i < sizeof(byte_b) / sizeof(byte_b[0]); i++)
-			mprintf(&b, "leakgate_scan_bytes_bucket{le=\"%g\"} %lld\n", byte_b[i],
-				(long long)sqlite3_column_double(q, col++));
-		mprintf(&b, "leakgate_scan_bytes_bucket{le=\"+Inf\"} %lld\n", n);
-		mprintf(&b, "leakgate_scan_bytes_sum %.0f\n", sqlite3_column_double(q, 2));
-		mprintf(&b, "leakgate_scan_bytes_count %lld\n", n);
+	if (sqlite3_prepare_v2(lg_store_db(st),
+			       "SELECT total(events), total(duration_ms), total(bytes_scanned) FROM event_totals", -1,
+			       &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		n = (long long)sqlite3_column_double(q, 0);
+		dur = (long long)sqlite3_column_double(q, 1);
+		bytes = (long long)sqlite3_column_double(q, 2);
 	}
 	sqlite3_finalize(q);
+	metrics_histogram(&b, lg_store_db(st), "leakgate_push_duration_seconds", "Time the hook took per push.",
+			  "duration_ms", 1000, n, dur);
+	metrics_histogram(&b, lg_store_db(st), "leakgate_scan_bytes", "Bytes scanned per push.", "bytes_scanned", 1,
+			  n, bytes);
 	pthread_rwlock_rdlock(&srv->rs_lock);
 	mprintf(&b, "# HELP leakgate_ruleset_info The live rule set.\n# TYPE leakgate_ruleset_info gauge\n"
 		    "leakgate_ruleset_info{hash=\"%s\",rules=\"%zu\"} 1\n",

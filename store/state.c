@@ -714,19 +714,31 @@ int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, c
 
 	*text = NULL;
 	*next_cursor = 0;
-	if (prepare(st, "SELECT id, " EVENT_JSON_SQL " FROM events WHERE"
-			" (?1 IS NULL OR repo = ?1) AND (?2 IS NULL OR pusher = ?2) AND"
-			" (?3 IS NULL OR kind = ?3) AND (?4 = 0 OR time_ms >= ?4) AND"
-			" (?5 = 0 OR time_ms <= ?5) AND (?6 = 0 OR id < ?6)"
-			" ORDER BY id DESC LIMIT ?7",
-		    &q))
+	/*
+	 * Only the filters given, each a plain constraint, so that SQLite reads
+	 * the page from the id (or from the index of the filtered column)
+	 * downwards from the cursor instead of scanning the history. Every value
+	 * is bound; the text is one of a fixed set.
+	 */
+	char sql[sizeof("SELECT id, " EVENT_JSON_SQL " FROM events WHERE 1") + 256];
+	snprintf(sql, sizeof(sql), "%s%s%s%s%s%s%s ORDER BY id DESC LIMIT ?7",
+		 "SELECT id, " EVENT_JSON_SQL " FROM events WHERE 1", f->repo ? " AND repo = ?1" : "", f->pusher ? " AND pusher = ?2" : "",
+		 f->kind ? " AND kind = ?3" : "", f->since_ms ? " AND time_ms >= ?4" : "",
+		 f->until_ms ? " AND time_ms <= ?5" : "", f->before_id ? " AND id < ?6" : "");
+	if (prepare(st, sql, &q))
 		return LG_ERROR;
-	bind_opt(q, 1, f->repo);
-	bind_opt(q, 2, f->pusher);
-	bind_opt(q, 3, f->kind);
-	sqlite3_bind_int64(q, 4, f->since_ms);
-	sqlite3_bind_int64(q, 5, f->until_ms);
-	sqlite3_bind_int64(q, 6, f->before_id);
+	if (f->repo)
+		sqlite3_bind_text(q, 1, f->repo, -1, SQLITE_TRANSIENT);
+	if (f->pusher)
+		sqlite3_bind_text(q, 2, f->pusher, -1, SQLITE_TRANSIENT);
+	if (f->kind)
+		sqlite3_bind_text(q, 3, f->kind, -1, SQLITE_TRANSIENT);
+	if (f->since_ms)
+		sqlite3_bind_int64(q, 4, f->since_ms);
+	if (f->until_ms)
+		sqlite3_bind_int64(q, 5, f->until_ms);
+	if (f->before_id)
+		sqlite3_bind_int64(q, 6, f->before_id);
 	/* One more than asked: it tells whether there is a next page. */
 	sqlite3_bind_int(q, 7, limit + 1);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {

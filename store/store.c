@@ -79,6 +79,48 @@ static const char *const migrations[] = {
 	" next_ms INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/*
+	 * 3: event pages read by id under every filter (an index on one column
+	 * is ordered by id within each value), and the totals /metrics reports,
+	 * kept by a trigger as events are added (by any writer) instead of
+	 * counted over the whole history at every scrape. A bucket row counts
+	 * the events whose value is at most its bound (cumulative, as Prometheus
+	 * histograms are).
+	 */
+	"DROP INDEX events_repo;"
+	"CREATE INDEX events_repo ON events(repo);"
+	"CREATE INDEX events_pusher ON events(pusher);"
+	"CREATE INDEX events_kind ON events(kind);"
+	"CREATE TABLE event_totals ("
+	" kind TEXT PRIMARY KEY,"
+	" events INTEGER NOT NULL DEFAULT 0,"
+	" duration_ms INTEGER NOT NULL DEFAULT 0,"
+	" bytes_scanned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE event_buckets ("
+	" metric TEXT NOT NULL,"
+	" le INTEGER NOT NULL,"
+	" events INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (metric, le));"
+	"INSERT INTO event_buckets (metric, le) VALUES"
+	" ('duration_ms', 10), ('duration_ms', 25), ('duration_ms', 50), ('duration_ms', 100),"
+	" ('duration_ms', 250), ('duration_ms', 500), ('duration_ms', 1000), ('duration_ms', 2500),"
+	" ('duration_ms', 5000), ('duration_ms', 10000), ('duration_ms', 30000), ('duration_ms', 60000),"
+	" ('bytes_scanned', 1000), ('bytes_scanned', 10000), ('bytes_scanned', 100000),"
+	" ('bytes_scanned', 1000000), ('bytes_scanned', 10000000), ('bytes_scanned', 100000000),"
+	" ('bytes_scanned', 1000000000);"
+	"INSERT INTO event_totals (kind, events, duration_ms, bytes_scanned)"
+	" SELECT kind, count(*), sum(duration_ms), sum(bytes_scanned) FROM events GROUP BY kind;"
+	"UPDATE event_buckets SET events = (SELECT count(*) FROM events"
+	" WHERE (event_buckets.metric = 'duration_ms' AND duration_ms <= event_buckets.le)"
+	" OR (event_buckets.metric = 'bytes_scanned' AND bytes_scanned <= event_buckets.le));"
+	"CREATE TRIGGER events_count AFTER INSERT ON events BEGIN"
+	" INSERT OR IGNORE INTO event_totals (kind) VALUES (new.kind);"
+	" UPDATE event_totals SET events = events + 1, duration_ms = duration_ms + new.duration_ms,"
+	" bytes_scanned = bytes_scanned + new.bytes_scanned WHERE kind = new.kind;"
+	" UPDATE event_buckets SET events = events + 1"
+	" WHERE (metric = 'duration_ms' AND le >= new.duration_ms)"
+	" OR (metric = 'bytes_scanned' AND le >= new.bytes_scanned);"
+	" END;",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -210,6 +252,14 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 	}
 	sqlite3_busy_timeout(st->db, LG_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
+	/* A database from a newer leakgate is refused before anything is changed in it. */
+	if (schema_version(st) > (int)N_MIGRATIONS) {
+		lg_diag_add(d, path, NULL, NULL,
+			    "database schema version %d is newer than this leakgate knows (%zu): upgrade leakgate",
+			    schema_version(st), N_MIGRATIONS);
+		err = LG_EINVALID;
+		goto fail;
+	}
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
 		 path, d))
 		goto fail;
