@@ -33,7 +33,14 @@
 #      the rest are clean and must be accepted. Afterwards the events with
 #      repo = the bare repository's absolute path are counted with sqlite3
 #      and compared with the pushes made.
-#   4. prints a summary block (also written to <scratch>/summary.txt).
+#   4. a long history (--history N, 0 to skip): times single requests
+#      (curl, median of 5, each a different URL so the reply cache does not
+#      answer) for the newest page, a page near the oldest event, a filter
+#      that matches nothing, a kind filter deep in the history and /metrics;
+#      then copies the events table into itself until it holds N events and
+#      times the same requests again: the ratio shows whether a request's
+#      cost grows with the history.
+#   5. prints a summary block (also written to <scratch>/summary.txt).
 # Targets, reported and never asserted: no errors, p99 under 50 ms for the
 # reads. The exit status is 0 unless something fails to run (the daemon does
 # not start or dies, wrk or the set-up fails); the daemon is stopped on exit.
@@ -43,6 +50,7 @@
 #   --connections N  wrk connections (default 100)
 #   --threads N      wrk threads (default 2)
 #   --events N       audit events seeded into the database (default 2000)
+#   --history N      grow the events to N for step 4 (default 250000; 0: skip)
 #   --pushers N      parallel push clients during the events run (default 4)
 #   --pushes N       pushes per client (default 10)
 #   --port N         listen on this loopback port (default: a free one)
@@ -55,7 +63,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-duration=15s conns=100 wthreads=2 nevents=2000 npushers=4 npushes=10 port=""
+duration=15s conns=100 wthreads=2 nevents=2000 nhistory=250000 npushers=4 npushes=10 port=""
 scratch=/tmp/apiload build="$top/build"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -68,6 +76,7 @@ while [ $# -gt 0 ]; do
 	--connections) conns=${2:?}; shift 2 ;;
 	--threads) wthreads=${2:?}; shift 2 ;;
 	--events) nevents=${2:?}; shift 2 ;;
+	--history) nhistory=${2:?}; shift 2 ;;
 	--pushers) npushers=${2:?}; shift 2 ;;
 	--pushes) npushes=${2:?}; shift 2 ;;
 	--port) port=${2:?}; shift 2 ;;
@@ -454,6 +463,36 @@ total_events=$(sqlite3 "$db" ".timeout 10000" "SELECT count(*) FROM events")
 need_alive "at the end"
 curl -sf --max-time 5 "$base/healthz" >/dev/null || say "warning: /healthz did not answer at the end"
 
+# ---------------------------------------------------------------- a long history
+# hist_time PATH: median of 5 requests in ms; "{i}" in PATH becomes 1..5 so
+# that each request is a different URL (past the reply cache).
+hist_time() {
+	local i
+	for i in 1 2 3 4 5; do
+		curl -s -o /dev/null --max-time 60 -w '%{time_total}\n' "${auth[@]}" "$base${1//\{i\}/$i}"
+	done | sort -n | awk 'NR == 3 {printf "%.2f", $1 * 1000}'
+}
+hist_names=("newest page" "a page near the oldest event" "filter matching nothing" "kind=failed, deep" "/metrics")
+hist_paths=("/api/v1/events?limit=5{i}" "/api/v1/events?limit=50&cursor=6{i}" "/api/v1/events?limit=50&pusher=nobody-{i}"
+	"/api/v1/events?limit=50&kind=failed&cursor=6{i}0" "/metrics?{i}")
+hist_before=() hist_after=() hist_n0=0 hist_n1=0 hist_grow_s=0
+if [ "$nhistory" -gt 0 ]; then
+	hist_n0=$(sqlite3 "$db" ".timeout 10000" "SELECT count(*) FROM events")
+	for i in "${!hist_paths[@]}"; do hist_before+=("$(hist_time "${hist_paths[$i]}")"); done
+	say "growing the events to $nhistory (copies of the rows already there)"
+	cols="time_ms, kind, repo, pusher, protocol, refs, findings, reason, exemptions, duration_ms, bytes_scanned, objects_scanned, ruleset"
+	t0=$(date +%s.%N)
+	n=$hist_n0
+	while [ "$n" -lt "$nhistory" ]; do
+		sqlite3 "$db" ".timeout 30000" "INSERT INTO events ($cols) SELECT $cols FROM events ORDER BY id LIMIT $((nhistory - n))" >/dev/null
+		n=$(sqlite3 "$db" ".timeout 10000" "SELECT count(*) FROM events")
+	done
+	hist_grow_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+	hist_n1=$n
+	need_alive "after growing the history"
+	for i in "${!hist_paths[@]}"; do hist_after+=("$(hist_time "${hist_paths[$i]}")"); done
+fi
+
 # ---------------------------------------------------------------- summary
 {
 	echo "leakgated load, 127.0.0.1:$port: wrk -c$conns -t$wthreads -d$duration --latency; $(nproc) CPUs"
@@ -465,6 +504,14 @@ curl -sf --max-time 5 "$base/healthz" >/dev/null || say "warning: /healthz did n
 		printf '%-34s %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d\n' "$name" "$rps" "$p50" "$p99" $((non2xx + sock))
 	done
 	printf '%-34s %d pushes, %d events recorded, %d lost\n' "hooks during the load" "$pushed" "$recorded" "$lost"
+	if [ "$nhistory" -gt 0 ]; then
+		echo
+		echo "a long history: one request at a time, median of 5 (ms), at $hist_n0 events and at $hist_n1 (grown in ${hist_grow_s} s)"
+		for i in "${!hist_paths[@]}"; do
+			printf '  %-30s %8s ms -> %8s ms  x%s\n' "${hist_names[$i]}" "${hist_before[$i]}" "${hist_after[$i]}" \
+				"$(awk -v a="${hist_before[$i]}" -v b="${hist_after[$i]}" 'BEGIN {printf "%.1f", (a > 0 ? b / a : 0)}')"
+		done
+	fi
 	echo
 	echo "details:"
 	for r in "${results[@]}"; do
