@@ -30,4 +30,10 @@ if [ "${count:-0}" -ge 60 ]; then
 else
 	echo "not ok $n - the built-in pack has ${count:-?} rules, fewer than 60"
 fi
+n=$((n + 1))
+if sh "$src/rules/builtin/readme.sh" | cmp -s - "$src/rules/builtin/README.md"; then
+	echo "ok $n - rules/builtin/README.md lists every rule (as rules/builtin/readme.sh prints it)"
+else
+	echo "not ok $n - rules/builtin/README.md is out of date: run sh rules/builtin/readme.sh >rules/builtin/README.md"
+fi
 echo "1..$n"
