@@ -19,6 +19,7 @@
 #include "loader.h"
 #include "report.h"
 #include "scanner.h"
+#include "utf16.h"
 
 #define READ_BLOCK (256u << 10)
 #define MAX_DEPTH 256 /* directory nesting; deeper trees are reported, not followed */
@@ -42,6 +43,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 {
 	uint64_t total = 0;
 	int started = 0, err = 0;
+	struct lg_utf16 *u16 = NULL;
 
 	for (;;) {
 		ssize_t n = read(fd, c->block, READ_BLOCK);
@@ -53,19 +55,29 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 			report_error(c->report, path, msg);
 			if (started)
 				lg_scan_end(c->scanner);
+			lg_utf16_free(u16);
 			return;
 		}
 		if (n == 0)
 			break;
 		if (!started) {
-			if (!c->binary && lg_looks_binary(c->block, (size_t)n)) {
+			enum lg_utf16_kind k = lg_utf16_detect(c->block, (size_t)n);
+			/* UTF-16 text is scanned as the UTF-8 it stands for. */
+			if (k && !(u16 = lg_utf16_new(k))) {
+				report_error(c->report, path, "out of memory");
+				return;
+			}
+			if (!u16 && !c->binary && lg_looks_binary(c->block, (size_t)n)) {
 				report_skipped(c->report, path, "binary file (use --binary to scan it)");
 				return;
 			}
 			lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 			started = 1;
 		}
-		lg_scan_feed(c->scanner, c->block, (size_t)n);
+		if (u16)
+			lg_utf16_feed(u16, c->scanner, c->block, (size_t)n);
+		else
+			lg_scan_feed(c->scanner, c->block, (size_t)n);
 		total += (uint64_t)n;
 		if (c->max_size && total > c->max_size) {
 			report_skipped(c->report, path, "larger than --max-size; scanned the start only");
@@ -75,6 +87,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 	if (!started) /* empty: path rules still apply */
 		lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 	err = lg_scan_end(c->scanner);
+	lg_utf16_free(u16);
 	if (err)
 		report_error(c->report, path, "a rule's pattern hit the matcher's limits; results may be incomplete");
 	report_scanned(c->report, total);

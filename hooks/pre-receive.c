@@ -36,6 +36,7 @@
 #include "loader.h"
 #include "push.h"
 #include "scanner.h"
+#include "utf16.h"
 #include "store.h"
 
 #define BYPASS_OPTION "leakgate.bypass"
@@ -565,7 +566,16 @@ static void *worker_main(void *arg)
 		size = git_odb_object_size(obj);
 		w->objects++;
 		/* Path rules for binary files still run, per item, in attribute(). */
-		if (!h->cfg.scan_binary && lg_looks_binary(data, size)) {
+		if (lg_utf16_detect(data, size)) {
+			w->bytes += size;
+			if (lg_scan_utf16(w->scanner, lg_utf16_detect(data, size), blob_paths[b], data, size,
+					  on_blob_finding, w) == LG_ENOMEM) {
+				git_odb_object_free(obj);
+				snprintf(w->msg, sizeof(w->msg), "out of memory");
+				w->err = 1;
+				break;
+			}
+		} else if (!h->cfg.scan_binary && lg_looks_binary(data, size)) {
 			w->binary++;
 		} else {
 			w->bytes += size;

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <iconv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "ruleset.h"
 #include "scanner.h"
 #include "tap.h"
+#include "utf16.h"
 
 #define GHP "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"
 #define AKIA "AKIAQ3EGRTLE5Z7QWFXD"
@@ -285,6 +287,58 @@ int main(void)
 	/* Binary detection. */
 	ok(lg_looks_binary("ab\0cd", 5), "NUL byte means binary");
 	ok(!lg_looks_binary("abcd", 4), "text is text");
+
+	/* UTF-16 text: scanned as the UTF-8 it stands for, however it is cut. */
+	{
+		static const char u8[] = "caf\xc3\xa9 \xf0\x9f\x98\x80\r\n\xe2\x82\xac 2\r\nk=" AKIA " \xf0\x9f\x98\x80\r\n";
+		char u16[512], *ip = (char *)u8, *op = u16 + 2;
+		size_t inleft = sizeof(u8) - 1, outleft = sizeof(u16) - 2, len;
+		iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
+		struct recs *want, *got;
+		int all_same = 1;
+
+		u16[0] = (char)0xff;
+		u16[1] = (char)0xfe;
+		iconv(cd, &ip, &inleft, &op, &outleft);
+		iconv_close(cd);
+		len = (size_t)(op - u16);
+		ok(lg_utf16_detect(u16, len) == LG_UTF16LE, "FF FE: UTF-16LE");
+		ok(lg_utf16_detect("\xfe\xff\0a", 4) == LG_UTF16BE, "FE FF: UTF-16BE");
+		ok(lg_utf16_detect("\xff\xfe\0\0a\0\0\0", 8) == LG_NOT_UTF16, "FF FE 00 00 (UTF-32LE): not UTF-16");
+		ok(lg_utf16_detect("ab", 2) == LG_NOT_UTF16, "plain text: not UTF-16");
+		want = scan_whole(s, "t.txt", u8, sizeof(u8) - 1);
+		got = calloc(1, sizeof(*got));
+		lg_scan_utf16(s, LG_UTF16LE, "t.txt", u16, len, collect, got);
+		sort_recs(got);
+		ok(want->n == 1 && same(want, got), "UTF-16LE: the same finding as in its UTF-8 (line %llu col %llu)",
+		   got->n ? got->v[0].line : 0, got->n ? got->v[0].col : 0);
+		free(got);
+		for (size_t k = 1; k < len; k++) {
+			struct lg_utf16 *u = lg_utf16_new(LG_UTF16LE);
+			got = calloc(1, sizeof(*got));
+			lg_scan_begin(s, "t.txt", collect, got);
+			lg_utf16_feed(u, s, u16, k);
+			lg_utf16_feed(u, s, u16 + k, len - k);
+			lg_scan_end(s);
+			lg_utf16_free(u);
+			sort_recs(got);
+			if (!same(want, got)) {
+				all_same = 0;
+				printf("# cut at byte %zu: %zu findings\n", k, got->n);
+			}
+			free(got);
+		}
+		ok(all_same, "UTF-16LE cut in two at every byte (%zu cuts): the same finding", len - 1);
+		/* A lone surrogate before the key: replaced, the key still found. */
+		memmove(u16 + 4, u16 + 2, len - 2);
+		u16[2] = 0x00;
+		u16[3] = (char)0xd8;
+		got = calloc(1, sizeof(*got));
+		lg_scan_utf16(s, LG_UTF16LE, "t.txt", u16, len + 2, collect, got);
+		ok(got->n == 1 && got->v[0].line == 3, "a lone surrogate does not stop the conversion");
+		free(got);
+		free(want);
+	}
 
 	/* Several threads share one rule set. */
 	{

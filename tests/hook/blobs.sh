@@ -42,6 +42,27 @@ push "$T/c" --force origin main
 isnt "$rc" 0 "NUL bytes after the first 8000 bytes do not make a file binary: rejected"
 contains "$OUT" "late-nul.dat:2" "the secret is found"
 
+# ---- UTF-16 text (byte-order mark): scanned as text, not skipped as binary ----
+git -C "$T/c" reset -q --hard "$A"
+printf 'Write-Host "d\303\251ploiement"\r\n# settings\r\n$env:AWS_ACCESS_KEY_ID = "%s"\r\n' "$key" |
+	iconv -f UTF-8 -t UTF-16LE | { printf '\377\376'; cat; } >"$T/c/deploy.ps1"
+git -C "$T/c" add deploy.ps1
+git -C "$T/c" commit -q -m "UTF-16 script"
+push "$T/c" --force origin main
+isnt "$rc" 0 "a UTF-16LE script (as Windows PowerShell writes them) with a key is rejected"
+contains "$OUT" "where:       deploy.ps1:3" "the key is on line 3 of the text"
+contains "$OUT" "AWS access key ID" "by the AWS rule"
+lacks "$OUT" "$key" "the raw key is not shown"
+is "$(rev "$SRV" refs/heads/main)" "$BIN" "server main did not move"
+git -C "$T/c" reset -q --hard "$A"
+printf 'a = 1\nb = 2\n' | iconv -f UTF-8 -t UTF-16BE | { printf '\376\377'; cat; } >"$T/c/clean16.txt"
+git -C "$T/c" add clean16.txt
+git -C "$T/c" commit -q -m "clean UTF-16"
+push "$T/c" --force origin main
+is "$rc" 0 "a clean UTF-16BE file is accepted"
+git -C "$T/c" reset -q --hard "$BIN"
+git -C "$SRV" update-ref refs/heads/main "$BIN"
+
 # ---- oversized blob, leakgate.maxBlobSize=1k ----
 git -C "$SRV" config leakgate.maxBlobSize 1k
 git -C "$T/c" reset -q --hard "$A"

@@ -235,6 +235,40 @@ lg_run bin_scan scan --binary --format json "$D/bin"
 is "$RC" 1 "--binary: the binary file is scanned, exit status 1"
 is "$(jq -r '[.findings[] | "\(.path):\(.rule_id)"] | join(" ")' "$OUT")" "$D/bin/tool:github-pat-classic" "--binary: the token inside is found"
 
+# UTF-16 text (a byte-order mark) is scanned as the text it stands for.
+mkdir -p "$D/u16"
+printf 'Write-Host "d\xc3\xa9ploiement \xf0\x9f\x98\x80"\r\n# settings\r\n$env:AWS_ACCESS_KEY_ID = "%s"\r\n' "$BIG2" |
+	iconv -f UTF-8 -t UTF-16LE | { printf '\xff\xfe'; cat; } >"$D/u16/deploy.ps1"
+printf 'a\nb\n\ntoken=%s\n' "$STRIPE" | iconv -f UTF-8 -t UTF-16BE | { printf '\xfe\xff'; cat; } >"$D/u16/be.txt"
+# Without a byte-order mark: no way to tell it from binary data; skipped as binary.
+printf 'token=%s\n' "$GLPAT" | iconv -f UTF-8 -t UTF-16LE >"$D/u16/nobom.txt"
+lg_run u16 scan --format json "$D/u16"
+is "$RC" 1 "UTF-16 files: secrets found, exit status 1"
+is "$(jq -r '[.findings[] | "\(.path | sub(".*/"; "")):\(.line):\(.rule_id)"] | sort | join(" ")' "$OUT")" \
+	"be.txt:4:stripe-secret-key-live deploy.ps1:3:aws-access-key-id" \
+	"UTF-16LE and UTF-16BE with a byte-order mark: each secret on its line of the text"
+is "$(jq -r '[.skipped[].path | sub(".*/"; "")] | join(" ")' "$OUT")" "nobom.txt" \
+	"UTF-16 without a byte-order mark: skipped as binary (reported)"
+# Long, through a pipe in odd-sized pieces: code units and surrogate pairs
+# cut between reads, the secret on the last line.
+{
+	printf '\xff\xfe'
+	i=0
+	while [ $i -lt 3000 ]; do
+		printf 'line %d \xf0\x9f\x98\x80 \xe2\x82\xac caf\xc3\xa9 %s\n' $i "$(printf '%060d' $i)"
+		i=$((i + 1))
+	done | iconv -f UTF-8 -t UTF-16LE
+	printf 'key = %s\n' "$BIG1" | iconv -f UTF-8 -t UTF-16LE
+} >"$D/u16-long.txt"
+dd if="$D/u16-long.txt" bs=333 2>/dev/null | {
+	OUT=$T/log/u16pipe.out
+	timeout 120 "$LG" scan --format json - >"$OUT" 2>"$T/log/u16pipe.err"
+	echo $? >"$T/log/u16pipe.rc"
+}
+OUT=$T/log/u16pipe.out
+is "$(cat "$T/log/u16pipe.rc") $(jq -r '[.findings[] | "\(.line):\(.rule_id)"] | join(" ")' "$OUT")" \
+	"1 3001:github-pat-classic" "a long UTF-16 file read from a pipe in 333-byte pieces: the secret on line 3001"
+
 # Symbolic links inside a tree are not followed; FIFOs are not opened.
 mkdir -p "$D/links/tree/real" "$D/links/outside"
 printf 'aws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_ID" "$AWS_SECRET" >"$D/links/outside/creds.ini"
