@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,8 +191,9 @@ static int parse_id(const char *s, int64_t *id)
 
 	if (!s || !*s || !isdigit((unsigned char)*s))
 		return -1;
+	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (*end || v <= 0)
+	if (*end || v <= 0 || errno == ERANGE)
 		return -1;
 	*id = v;
 	return 0;
@@ -671,7 +673,6 @@ static enum MHD_Result exemptions_list(struct server *srv, struct MHD_Connection
 
 /* ---- events ---- */
 
-static const char *const event_kinds[] = {"accepted", "rejected", "bypassed", "exempted", "warned", "failed", NULL};
 
 static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
@@ -688,14 +689,9 @@ static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c,
 	f.repo = arg(c, "repo");
 	f.pusher = arg(c, "pusher");
 	f.kind = arg(c, "kind");
-	if (f.kind) {
-		int known = 0;
-		for (size_t i = 0; event_kinds[i] && !known; i++)
-			known = !strcmp(event_kinds[i], f.kind);
-		if (!known)
-			return error_reply(c, r, 400, "bad_request", NULL,
-					   "kind must be one of accepted, rejected, bypassed, exempted, warned, failed");
-	}
+	if (f.kind && !lg_event_kind_valid(f.kind))
+		return error_reply(c, r, 400, "bad_request", NULL,
+				   "kind must be one of accepted, rejected, bypassed, exempted, warned, failed");
 	if ((v = arg(c, "since")) && parse_time(v, &f.since_ms))
 		return error_reply(c, r, 400, "bad_request", NULL, "since: not RFC 3339 or Unix seconds");
 	if ((v = arg(c, "until")) && parse_time(v, &f.until_ms))
@@ -812,16 +808,16 @@ static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, str
 	/* Totals kept as events are added (store.c, migration 3): no scan of the history. */
 	mprintf(&b, "# HELP leakgate_pushes_total Pushes checked by the hook, by decision.\n"
 		    "# TYPE leakgate_pushes_total counter\n");
-	for (size_t i = 0; event_kinds[i]; i++) {
+	for (size_t i = 0; lg_event_kinds[i]; i++) {
 		long long k = 0;
 		if (sqlite3_prepare_v2(lg_store_db(st), "SELECT events FROM event_totals WHERE kind = ?", -1, &q,
 				       NULL) == SQLITE_OK) {
-			sqlite3_bind_text(q, 1, event_kinds[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 1, lg_event_kinds[i], -1, SQLITE_STATIC);
 			if (sqlite3_step(q) == SQLITE_ROW)
 				k = sqlite3_column_int64(q, 0);
 		}
 		sqlite3_finalize(q);
-		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", event_kinds[i], k);
+		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", lg_event_kinds[i], k);
 	}
 	if (sqlite3_prepare_v2(lg_store_db(st),
 			       "SELECT total(events), total(duration_ms), total(bytes_scanned) FROM event_totals", -1,

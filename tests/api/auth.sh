@@ -192,7 +192,7 @@ status_is "400|422" "POST /api/v1/exemptions, fingerprint is a list: 400/422"
 
 # Bad query parameters.
 for q in "limit=abc" "limit=0" "limit=501" "limit=-1" "since=yesterday" "until=2026-13-45T99:00:00Z" \
-	"cursor=not-a-cursor" "kind=exploded"; do
+	"cursor=not-a-cursor" "cursor=99999999999999999999999" "limit=99999999999999999999999" "kind=exploded"; do
 	aget "/api/v1/events?$q"
 	error_is 400 bad_request "GET /api/v1/events?$q: 400 bad_request"
 done
