@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,7 +338,21 @@ int cmd_exemptions(int argc, char **argv)
 struct ev_opts {
 	struct lg_event_filter f;
 	const char *since, *until;
+	int bad; /* an option value was refused (already said) */
 };
+
+/* A whole positive decimal number within max, else -1. */
+static long long parse_count(const char *s, long long max)
+{
+	char *end;
+	long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return *end || errno == ERANGE || v <= 0 || v > max ? -1 : v;
+}
 
 static int ev_opt(int opt, const char *arg, void *ctx)
 {
@@ -348,7 +363,19 @@ static int ev_opt(int opt, const char *arg, void *ctx)
 	case 'k': e->f.kind = arg; break;
 	case 's': e->since = arg; break;
 	case 'u': e->until = arg; break;
-	case 'l': e->f.limit = atoi(arg); break;
+	case 'l':
+		if ((e->f.limit = (int)parse_count(arg, 500)) < 0) {
+			fprintf(stderr, "leakgate events: --limit must be 1 to 500\n");
+			e->bad = 1;
+		}
+		break;
+	case 'c':
+		if ((e->f.before_id = parse_count(arg, INT64_MAX)) < 0) {
+			fprintf(stderr, "leakgate events: --cursor takes the id of an event (the last one of "
+					"the previous page)\n");
+			e->bad = 1;
+		}
+		break;
 	default: return -1;
 	}
 	return 0;
@@ -358,14 +385,15 @@ int cmd_events(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: leakgate events [--repo REPO] [--pusher NAME] [--kind KIND] [--since TIME]\n"
-		"                       [--until TIME] [--limit N] [--json] [--db PATH]\n"
+		"                       [--until TIME] [--limit N] [--cursor ID] [--json] [--db PATH]\n"
 		"KIND: accepted, rejected, bypassed, exempted, warned, failed. TIME: YYYY-MM-DD,\n"
-		"RFC 3339 or Unix seconds. Newest first.\n";
+		"RFC 3339 or Unix seconds. Newest first, N per page (default 50, at most 500);\n"
+		"--cursor ID continues with the events older than event ID (the last one shown).\n";
 	static const struct option extra[] = {
 		{"repo", required_argument, 0, 'r'},  {"pusher", required_argument, 0, 'p'},
 		{"kind", required_argument, 0, 'k'},  {"since", required_argument, 0, 's'},
 		{"until", required_argument, 0, 'u'}, {"limit", required_argument, 0, 'l'},
-		{0, 0, 0, 0}};
+		{"cursor", required_argument, 0, 'c'}, {0, 0, 0, 0}};
 	struct common o = {0};
 	struct ev_opts e;
 	struct lg_store *st;
@@ -377,15 +405,20 @@ int cmd_events(int argc, char **argv)
 
 	memset(&e, 0, sizeof(e));
 	i = parse_common(argc, argv, &o, usage, extra, ev_opt, &e);
-	if (i < 0 || i != argc)
+	if (i < 0 || i != argc || e.bad)
 		return 2;
+	if (e.f.kind && !lg_event_kind_valid(e.f.kind)) {
+		fprintf(stderr, "leakgate events: --kind must be one of accepted, rejected, bypassed, "
+				"exempted, warned, failed\n");
+		return 2;
+	}
 	if ((e.since && (e.f.since_ms = parse_expiry(e.since)) <= 0) ||
 	    (e.until && (e.f.until_ms = parse_expiry(e.until)) <= 0)) {
 		fprintf(stderr, "leakgate events: --since/--until want YYYY-MM-DD, RFC 3339 or Unix seconds\n");
 		return 2;
 	}
-	if (e.f.limit <= 0 || e.f.limit > 500)
-		e.f.limit = e.f.limit ? 500 : 50;
+	if (!e.f.limit)
+		e.f.limit = 50;
 	if (!(st = open_store(&o)))
 		return 2;
 	if (lg_store_events_page(st, &e.f, &text, &next) || !(a = json_loads(text, 0, NULL))) {
@@ -413,7 +446,7 @@ int cmd_events(int argc, char **argv)
 		if (json_array_size(a) == 0)
 			printf("no events\n");
 		else if (next)
-			printf("(more: --until or a smaller window)\n");
+			printf("(more: add --cursor %lld for the next page)\n", (long long)next);
 	}
 	json_decref(a);
 	lg_store_close(st);

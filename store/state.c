@@ -692,6 +692,16 @@ static json_t *event_row(sqlite3_stmt *q)
 	return o;
 }
 
+const char *const lg_event_kinds[] = {"accepted", "rejected", "bypassed", "exempted", "warned", "failed", NULL};
+
+int lg_event_kind_valid(const char *s)
+{
+	for (size_t i = 0; s && lg_event_kinds[i]; i++)
+		if (!strcmp(lg_event_kinds[i], s))
+			return 1;
+	return 0;
+}
+
 /* One event as JSON text, written by SQLite's JSON functions. */
 #define EVENT_JSON_SQL                                                                         \
 	"json_object('id', id, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', time_ms / 1000, 'unixepoch'),"  \

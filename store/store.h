@@ -138,6 +138,10 @@ int lg_store_token_revoke(struct lg_store *st, int64_t id);
 
 /* ---- queries returning JSON (jansson), for the daemon and the CLI ---- */
 
+/* The kinds of events, NULL-terminated, and whether s is one of them. */
+extern const char *const lg_event_kinds[];
+int lg_event_kind_valid(const char *s);
+
 struct lg_event_filter {
 	const char *repo, *pusher, *kind;
 	int64_t since_ms, until_ms; /* 0: open */
