@@ -399,8 +399,9 @@ static int install_gitea(const char *root, const struct install_opts *o)
 	if (failed)
 		fprintf(stderr, "leakgate install: %zu repositor%s failed (see above)\n", failed,
 			failed == 1 ? "y" : "ies");
-	printf("Gitea creates new repositories without the hook: run this again for them\n"
-	       "(for example from cron), or install it into Gitea's repository template.\n");
+	printf("Gitea creates new repositories without the hook: run leakgated --gitea %s,\n"
+	       "which installs it into each new repository as it is created, or run this again.\n",
+	       root);
 	return failed ? 2 : 0;
 }
 

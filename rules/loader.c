@@ -16,7 +16,8 @@
 
 char *lg_find_program(const char *name, const char *bindir)
 {
-	const char *cands[] = {"", "/../hooks"};
+	/* Installed side by side, or in the build tree (hooks/, admin/ beside server/). */
+	const char *cands[] = {"", "/../hooks", "/../admin"};
 	char self[PATH_MAX], *slash, *p = NULL;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 

@@ -238,9 +238,10 @@ static enum MHD_Result db_unavailable(struct MHD_Connection *c, struct req *r)
 
 static json_t *rule_summary(const struct lg_rule *rule, json_t *admin)
 {
-	json_t *custom = json_object_get(admin, "custom"), *states = json_object_get(admin, "states");
+	json_t *states = json_object_get(admin, "states");
 	json_t *state = json_object_get(states, lg_rule_id(rule));
-	int is_custom = json_object_get(custom, lg_rule_id(rule)) != NULL;
+	/* From the live rule set itself: right also while a change waits to be published. */
+	int is_custom = !strcmp(lg_rule_pack(rule), "custom");
 
 	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", lg_rule_id(rule), "name", lg_rule_name(rule),
 			 "severity", lg_severity_name(lg_rule_severity(rule)), "source",

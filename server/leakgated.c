@@ -240,6 +240,12 @@ static char *read_pem(const char *path)
 	return buf;
 }
 
+static int is_directory(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int parse_listen(const char *s, struct sockaddr_in *sa)
 {
 	char host[64];
@@ -277,12 +283,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: leakgated [--listen HOST:PORT] [--db PATH] [--cache-dir DIR] [--key-file PATH]\n"
 		"                 [--tls-cert FILE --tls-key FILE] [--webhook URL]... [--max-connections N]\n"
-		"                 [--hook-socket PATH | --no-hook-server]\n"
+		"                 [--hook-socket PATH | --no-hook-server] [--gitea ROOT]\n"
 		"\n"
 		"The leakgate admin API (see docs/api.md). Listens on " DEFAULT_LISTEN " by default.\n"
 		"It also runs the hook server that installed hooks hand pushes to (leakgate-pre-receive\n"
 		"--serve; socket: --hook-socket, else $LEAKGATE_SOCKET, else\n"
-		"~/.local/state/leakgate/hook.sock); without it hooks check pushes in-process.\n");
+		"~/.local/state/leakgate/hook.sock); without it hooks check pushes in-process.\n"
+		"--gitea ROOT keeps the hook installed in every repository under Gitea's (or\n"
+		"Forgejo's) repository root, including the ones created while it runs.\n");
 }
 
 int main(int argc, char **argv)
@@ -293,7 +301,8 @@ int main(int argc, char **argv)
 		{"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
 		{"webhook", required_argument, 0, 'w'},  {"max-connections", required_argument, 0, 'm'},
 		{"hook-socket", required_argument, 0, 'S'}, {"no-hook-server", no_argument, 0, 'N'},
-		{"help", no_argument, 0, 'h'},           {0, 0, 0, 0},
+		{"gitea", required_argument, 0, 'G'},    {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	static struct server srv;
 	const char *listen = DEFAULT_LISTEN, *cert_path = NULL, *key_path = NULL, *key_file = NULL;
@@ -302,9 +311,9 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *mhd = NULL;
 	struct lg_store *st = NULL;
 	struct lg_diag d;
-	pthread_t hook_thread, hs_thread;
+	pthread_t hook_thread, hs_thread, gitea_thread;
 	int opt, max_conn = DEFAULT_MAX_CONNECTIONS, status = 1, have_hook_thread = 0, sig;
-	int hook_server = 1, have_hs_thread = 0;
+	int hook_server = 1, have_hs_thread = 0, have_gitea_thread = 0;
 	const char *hook_socket = NULL;
 	sigset_t sigs;
 	unsigned flags;
@@ -338,12 +347,27 @@ int main(int argc, char **argv)
 			break;
 		case 'S': hook_socket = optarg; break;
 		case 'N': hook_server = 0; break;
+		case 'G':
+			free(srv.gitea_root);
+			srv.gitea_root = realpath(optarg, NULL);
+			if (!srv.gitea_root || !is_directory(srv.gitea_root)) {
+				fprintf(stderr, "leakgated: --gitea %s: not a folder (Gitea's repository root)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (srv.gitea_root && !(srv.leakgate_bin = srv_find_leakgate())) {
+		fprintf(stderr, "leakgated: --gitea installs hooks with the leakgate command, which is not next to "
+				"leakgated nor in " BINDIR "\n");
+		free(srv.gitea_root);
 		return 2;
 	}
 	if (parse_listen(listen, &sa)) {
@@ -440,6 +464,14 @@ int main(int argc, char **argv)
 		else if (pthread_create(&hs_thread, NULL, hook_server_main, &srv) == 0)
 			have_hs_thread = 1;
 	}
+	if (srv.gitea_root) {
+		if (pipe2(srv.gitea_stop, O_CLOEXEC) < 0 ||
+		    pthread_create(&gitea_thread, NULL, gitea_main, &srv) != 0) {
+			fprintf(stderr, "leakgated: cannot start watching %s: %s\n", srv.gitea_root, strerror(errno));
+			goto out;
+		}
+		have_gitea_thread = 1;
+	}
 	{
 		size_t n;
 		pthread_rwlock_rdlock(&srv.rs_lock);
@@ -466,6 +498,12 @@ int main(int argc, char **argv)
 	if (have_hs_thread)
 		hook_server_stop(&srv); /* sets stopping */
 	srv.stopping = 1;
+	if (have_gitea_thread) {
+		if (write(srv.gitea_stop[1], "x", 1) < 0)
+			perror("leakgated: write");
+		pthread_join(gitea_thread, NULL);
+		have_gitea_thread = 0;
+	}
 	MHD_stop_daemon(mhd);
 	mhd = NULL;
 	if (have_hook_thread)
@@ -475,6 +513,12 @@ int main(int argc, char **argv)
 	have_hs_thread = 0;
 	status = 0;
 out:
+	if (have_gitea_thread) {
+		srv.stopping = 1;
+		if (write(srv.gitea_stop[1], "x", 1) < 0)
+			perror("leakgated: write");
+		pthread_join(gitea_thread, NULL);
+	}
 	if (have_hs_thread) {
 		hook_server_stop(&srv);
 		pthread_join(hs_thread, NULL);
@@ -482,6 +526,8 @@ out:
 	if (mhd)
 		MHD_stop_daemon(mhd);
 	free(srv.hook_bin);
+	free(srv.gitea_root);
+	free(srv.leakgate_bin);
 	thread_res_free(pthread_getspecific(srv.tls));
 	lg_ruleset_free(srv.rs);
 	free(cert);

@@ -48,6 +48,11 @@ struct server {
 	pthread_mutex_t hook_lock;
 	pthread_cond_t hook_cv;
 	pid_t hook_pid;
+
+	/* --gitea ROOT (gitea.c): the hook kept installed in every repository under it. */
+	char *gitea_root;
+	char *leakgate_bin;
+	int gitea_stop[2]; /* a byte written to [1] wakes the watcher to stop */
 };
 
 /* The calling thread's database connection (opened on first use), or NULL. */
@@ -92,5 +97,9 @@ void *webhook_main(void *arg);
 char *srv_find_hook_binary(void);
 void *hook_server_main(void *arg);
 void hook_server_stop(struct server *srv);
+
+/* The Gitea watcher (gitea.c) and the leakgate command it runs. */
+void *gitea_main(void *arg);
+char *srv_find_leakgate(void);
 
 #endif

@@ -92,18 +92,20 @@ start_daemon || bail "leakgated did not start"
 lgc dis3 rules disable jwt
 kill -HUP "$LGD_PID"
 _w=0
-while [ $_w -lt 100 ]; do
+while [ $_w -lt 600 ]; do
 	rget /api/v1/rules/jwt
 	[ "$(jr .enabled)" = false ] && break
 	sleep 0.1
 	_w=$((_w + 1))
 done
 jis .enabled false "after rules disable and SIGHUP, leakgated shows jwt disabled"
+rget /api/v1/rules/acme-internal
+jis .source custom "leakgated lists the rule added with the CLI as custom"
 lgc rm2 rules remove acme-internal
 is "$rc" 0 "rules remove of the custom rule: exit 0"
 kill -HUP "$LGD_PID"
 _w=0
-while [ $_w -lt 100 ]; do
+while [ $_w -lt 600 ]; do
 	rget /api/v1/rules/acme-internal
 	[ "$code" = 404 ] && break
 	sleep 0.1

@@ -112,12 +112,17 @@ start_daemon() {
 			diag_file "$LGD_LOG" 30
 			return 1
 		fi
-		# It exited (most likely: the port was taken): it is not running,
-		# so it is not one of the daemons to stop at the end.
+		# It exited: it is not running, so it is not one of the daemons to
+		# stop at the end. Another port only helps when this one was taken.
 		wait "$LGD_PID" 2>/dev/null
-		diag "leakgated on port $PORT exited at start (status $?); trying another port"
-		diag_file "$LGD_LOG" 3
+		_st=$?
 		_lg_daemons=$(echo "$_lg_daemons" | tr ' ' '\n' | grep -vx "$LGD_PID" | tr '\n' ' ')
+		if ! tail -n 3 "$LGD_LOG" | grep -q "cannot listen"; then
+			diag "leakgated exited at start (status $_st):"
+			diag_file "$LGD_LOG" 5
+			return 1
+		fi
+		diag "leakgated on port $PORT exited at start (status $_st, the port is taken); trying another port"
 	done
 	diag "leakgated could not be started (10 ports tried):"
 	diag_file "$LGD_LOG" 30
