@@ -129,6 +129,29 @@ start_daemon() {
 	return 1
 }
 
+# refuses OUT DESC ARGS...: leakgated ARGS must exit with an error status
+# within 10 s (its output in OUT); one assertion named DESC.
+refuses() {
+	_out=$1
+	_desc=$2
+	shift 2
+	"$LGD" "$@" >"$_out" 2>&1 &
+	_p=$!
+	_w=0
+	while kill -0 "$_p" 2>/dev/null && [ $_w -lt 100 ]; do
+		sleep 0.1
+		_w=$((_w + 1))
+	done
+	if kill -0 "$_p" 2>/dev/null; then
+		kill "$_p"
+		wait "$_p"
+		fail "$_desc (it kept running)"
+	else
+		wait "$_p"
+		isnt "$?" 0 "$_desc"
+	fi
+}
+
 # stop_daemon [SIGNAL]: stop the daemon started last; its exit status in
 # $stop_rc ("timeout" when it was still alive after 10 s and had to be killed),
 # the time it took in $stop_ms.

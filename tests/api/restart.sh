@@ -128,33 +128,13 @@ done
 is "$n200" 12 "with --max-connections 4, one request after another are all served"
 
 # A second daemon on a port that is taken must not pretend to run.
-"$LGD" --listen "127.0.0.1:$PORT" --db "$T/other.db" --cache-dir "$LEAKGATE_CACHE_DIR" \
-	--key-file "$LEAKGATE_KEY_FILE" >"$T/second.log" 2>&1 &
-p2=$!
-w=0
-while kill -0 "$p2" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
-if kill -0 "$p2" 2>/dev/null; then
-	kill "$p2"
-	wait "$p2"
-	fail "a second leakgated on a port in use exits (it kept running)"
-else
-	wait "$p2"
-	isnt "$?" 0 "a second leakgated on a port in use exits with an error"
-fi
+refuses "$T/second.log" "a second leakgated on a port in use exits with an error" \
+	--listen "127.0.0.1:$PORT" --db "$T/other.db" --cache-dir "$LEAKGATE_CACHE_DIR" \
+	--key-file "$LEAKGATE_KEY_FILE"
 req GET /healthz ""
 status_is 200 "the first one still serves"
-"$LGD" --listen 127.0.0.1:notaport --db "$T/other.db" >"$T/bad.log" 2>&1 &
-p3=$!
-w=0
-while kill -0 "$p3" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
-if kill -0 "$p3" 2>/dev/null; then
-	kill "$p3"
-	wait "$p3"
-	fail "--listen 127.0.0.1:notaport is refused (it kept running)"
-else
-	wait "$p3"
-	isnt "$?" 0 "--listen 127.0.0.1:notaport is refused"
-fi
+refuses "$T/bad.log" "--listen 127.0.0.1:notaport is refused" \
+	--listen 127.0.0.1:notaport --db "$T/other.db"
 
 # SIGTERM while requests are being served: still a clean exit.
 i=0

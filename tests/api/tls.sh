@@ -57,31 +57,11 @@ is "$stop_rc" 0 "SIGTERM: exits 0"
 
 # Bad TLS options.
 SCHEME=http
-"$LGD" --listen "127.0.0.1:$(random_port)" --db "$DB" --cache-dir "$LEAKGATE_CACHE_DIR" \
-	--key-file "$LEAKGATE_KEY_FILE" --tls-cert "$CERT" >"$T/o1" 2>&1 &
-p1=$!
-w=0
-while kill -0 "$p1" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
-if kill -0 "$p1" 2>/dev/null; then
-	kill "$p1"
-	wait "$p1"
-	fail "--tls-cert without --tls-key is refused (it kept running)"
-else
-	wait "$p1"
-	isnt "$?" 0 "--tls-cert without --tls-key is refused"
-fi
-"$LGD" --listen "127.0.0.1:$(random_port)" --db "$DB" --cache-dir "$LEAKGATE_CACHE_DIR" \
-	--key-file "$LEAKGATE_KEY_FILE" --tls-cert "$T/none.pem" --tls-key "$KEY" >"$T/o2" 2>&1 &
-p2=$!
-w=0
-while kill -0 "$p2" 2>/dev/null && [ $w -lt 50 ]; do sleep 0.1; w=$((w + 1)); done
-if kill -0 "$p2" 2>/dev/null; then
-	kill "$p2"
-	wait "$p2"
-	fail "a missing certificate file is refused (it kept running)"
-else
-	wait "$p2"
-	isnt "$?" 0 "a missing certificate file is refused"
-fi
+refuses "$T/o1" "--tls-cert without --tls-key is refused" \
+	--listen "127.0.0.1:$(random_port)" --db "$DB" --cache-dir "$LEAKGATE_CACHE_DIR" \
+	--key-file "$LEAKGATE_KEY_FILE" --tls-cert "$CERT"
+refuses "$T/o2" "a missing certificate file is refused" \
+	--listen "127.0.0.1:$(random_port)" --db "$DB" --cache-dir "$LEAKGATE_CACHE_DIR" \
+	--key-file "$LEAKGATE_KEY_FILE" --tls-cert "$T/none.pem" --tls-key "$KEY"
 
 api_done
