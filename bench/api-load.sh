@@ -528,7 +528,7 @@ fi
 	echo "  hooks: $pushed of $expected pushes ran ($during entirely inside the events run), push time p50 ${push_p50} ms max ${push_max} ms"
 	echo "    leaking pushes rejected $leaks_ok, accepted $leaks_bad; clean pushes accepted $clean_ok, rejected $clean_bad"
 	echo "    events with repo = $srv after the set-up push: $recorded (${kinds:-none}); GET /api/v1/events?repo=...: $api_count (set-up push included)"
-	echo "  events in the db now: $total_events"
+	echo "  events in the db after the load runs (before the long history): $total_events"
 	echo "  artefacts: $scratch (leakgated.log, wrk-*.txt, pushes.txt, push-logs/)"
 } | tee "$scratch/summary.txt"
 [ -s "$scratch/pushes.err" ] && { say "push client stderr:"; head -n 20 "$scratch/pushes.err" >&2; }
