@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -262,6 +263,38 @@ static void become_hook(int conn, int fds[4], char **env, mode_t um, int (*run)(
 	exit(run(conn));
 }
 
+/*
+ * The program the server runs, as it was at start. When a new version is
+ * installed over it (a new file renamed into place, or the same file
+ * rewritten), the server must not go on checking pushes with the old code
+ * and the old built-in rules: it hands the push in hand back to the
+ * client, which runs the new program itself, and stops (leakgated starts
+ * the new one).
+ */
+static char exe_path[PATH_MAX];
+static struct stat exe_st;
+
+static void exe_remember(void)
+{
+	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+
+	exe_path[n > 0 ? n : 0] = '\0';
+	if (exe_path[0] && stat(exe_path, &exe_st) < 0)
+		exe_path[0] = '\0';
+}
+
+static int exe_replaced(void)
+{
+	struct stat st;
+
+	if (!exe_path[0])
+		return 0;
+	if (stat(exe_path, &st) < 0)
+		return 1;
+	return st.st_dev != exe_st.st_dev || st.st_ino != exe_st.st_ino || st.st_size != exe_st.st_size ||
+	       st.st_mtim.tv_sec != exe_st.st_mtim.tv_sec || st.st_mtim.tv_nsec != exe_st.st_mtim.tv_nsec;
+}
+
 int hs_serve(const char *path, int (*run)(int))
 {
 	char pathbuf[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -301,6 +334,7 @@ int hs_serve(const char *path, int (*run)(int))
 		free(pfd);
 		return 1;
 	}
+	exe_remember();
 	logf_("serving on %s (pid %d)", path, (int)getpid());
 
 	while (listening || nkids) {
@@ -363,6 +397,14 @@ int hs_serve(const char *path, int (*run)(int))
 				continue;
 			if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != geteuid()) {
 				close(conn);
+				continue;
+			}
+			if (exe_replaced()) {
+				/* No go sent: the client runs the (new) hook program itself. */
+				close(conn);
+				logf_("%s was replaced (an upgrade?): stopping, so that the new program serves",
+				      exe_path);
+				stop_requested = 1;
 				continue;
 			}
 			setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));

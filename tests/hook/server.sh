@@ -238,6 +238,47 @@ contains "$T/big4.out" "leakgate: push rejected" "the check it was running finis
 [ ! -e "$SOCK" ]
 ok $? "and removed its socket"
 
+# ---- the hook program replaced by a new version while the server runs ----
+stop_server
+mkdir -p "$T/bin"
+cp "$HOOK" "$T/bin/leakgate-pre-receive"
+"$T/bin/leakgate-pre-receive" --serve "$SOCK" 2>>"$SLOG" &
+SPID=$!
+_w=0
+while [ ! -S "$SOCK" ] && [ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
+	sleep 0.05
+	_w=$((_w + 1))
+done
+UP=$T/up.git
+make_server "$UP"
+printf '#!%s %s\n' "$CLIENT" "$T/bin/leakgate-pre-receive" >"$UP/hooks/pre-receive"
+make_client "$T/uc" "$UP"
+commit_file "$T/uc" README.md "hello" "initial"
+LEAKGATE_TRACE=1 push "$T/uc" origin main
+is "$rc" 0 "(upgrade) a clean push is accepted"
+served
+ok $? "(upgrade) and checked in the server"
+# A package manager installs the new file and renames it over the old one.
+cp "$T/bin/leakgate-pre-receive" "$T/bin/.new" && mv "$T/bin/.new" "$T/bin/leakgate-pre-receive"
+KEY3=$(fake_aws_key)
+commit_file "$T/uc" aws.env "AWS_ACCESS_KEY_ID=$KEY3" "key after the upgrade"
+LEAKGATE_TRACE=1 push "$T/uc" origin main
+isnt "$rc" 0 "after the program is replaced, a leaking push is still rejected"
+served
+isnt "$?" 0 "by the new program run in-process, not by the old server"
+_w=0
+while kill -0 "$SPID" 2>/dev/null && [ $_w -lt 200 ]; do
+	sleep 0.05
+	_w=$((_w + 1))
+done
+! kill -0 "$SPID" 2>/dev/null
+ok $? "the old server stops (leakgated then starts the new one)"
+wait "$SPID" 2>/dev/null
+SPID=""
+contains "$SLOG" "was replaced" "its log says why"
+[ ! -e "$SOCK" ]
+ok $? "and removes its socket"
+
 # ---- the client alone ----
 run "$CLIENT"
 isnt "$rc" 0 "the client without the hook program's path rejects"
