@@ -88,7 +88,7 @@ echo "== the admin API (leakgated) over the same database"
 token=$("$build/admin/leakgate" token create --role admin --name demo --db "$LEAKGATE_DB" | tail -1)
 port=""
 for try in 1 2 3 4 5 6 7 8 9 10; do
-	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12768)) # below the ephemeral ports
 	"$build/server/leakgated" --listen "127.0.0.1:$p" --db "$LEAKGATE_DB" \
 		--key-file "$LEAKGATE_KEY_FILE" 2>"$work/leakgated.log" &
 	daemon=$!
@@ -109,7 +109,7 @@ if [ -z "$port" ]; then
 	cat "$work/leakgated.log" >&2
 	exit 1
 fi
-trap 'kill "$daemon" 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+trap 'kill "$daemon" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 echo "== GET /healthz"
 curl -s "http://127.0.0.1:$port/healthz" | jq .
 echo "== GET /api/v1/events?kind=rejected (the push above)"
