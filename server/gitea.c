@@ -282,6 +282,13 @@ void *gitea_main(void *arg)
 
 	memset(&w, 0, sizeof(w));
 	w.srv = arg;
+	{
+		struct stat st;
+		if (stat(w.srv->gitea_root, &st) == 0 && st.st_uid != geteuid())
+			fprintf(stderr, "leakgated: warning: %s belongs to uid %u, not to this user (%u): the hooks and "
+					"config files written there will not be Gitea's; run leakgated as Gitea's user\n",
+				w.srv->gitea_root, (unsigned)st.st_uid, (unsigned)geteuid());
+	}
 	w.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w.ifd < 0)
 		fprintf(stderr, "leakgated: inotify: %s; new Gitea repositories get the hook at the next rescan (%d s)\n",
