@@ -14,6 +14,14 @@ int cmd_events(int argc, char **argv);
 /* rules add|disable|enable|remove, argv[0] being the verb */
 int cmd_rules_store(int argc, char **argv);
 
+struct lg_store;
+/*
+ * Open the state database db (NULL: $LEAKGATE_DB or the default path),
+ * creating it when create is set; NULL after saying why on stderr. With
+ * path_out, the path used (or NULL) is stored there for the caller to free.
+ */
+struct lg_store *cli_open_store(const char *db, int create, char **path_out);
+
 /* Print every entry of d on stderr, one line each, after a headline. */
 void cli_print_diag(const char *headline, const struct lg_diag *d);
 

@@ -26,22 +26,30 @@ struct common {
 	int json;
 };
 
-static struct lg_store *open_store(const struct common *o)
+struct lg_store *cli_open_store(const char *db, int create, char **path_out)
 {
 	struct lg_store *st = NULL;
 	struct lg_diag d;
-	char *path = o->db ? strdup(o->db) : lg_store_default_path();
+	char *path = db ? strdup(db) : lg_store_default_path();
 
 	lg_diag_init(&d);
 	if (!path) {
 		fprintf(stderr, "leakgate: no database: give --db PATH or set LEAKGATE_DB\n");
-	} else if (lg_store_open(&st, path, 1, &d)) {
+	} else if (lg_store_open(&st, path, create, &d)) {
 		cli_print_diag("cannot open the database:", &d);
 		st = NULL;
 	}
 	lg_diag_release(&d);
-	free(path);
+	if (path_out)
+		*path_out = path;
+	else
+		free(path);
 	return st;
+}
+
+static struct lg_store *open_store(const struct common *o)
+{
+	return cli_open_store(o->db, 1, NULL);
 }
 
 static void print_json(json_t *doc)

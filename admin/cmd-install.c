@@ -43,12 +43,6 @@ struct install_opts {
 	int dry_run;
 };
 
-/* The hook binary: next to this program, in the build tree, or installed. */
-static char *find_hook_binary(void)
-{
-	return lg_find_program("leakgate-pre-receive", BINDIR);
-}
-
 static int is_ours(const char *path)
 {
 	char buf[512];
@@ -455,7 +449,7 @@ int cmd_install(int argc, char **argv)
 			fprintf(stderr, "leakgate install: %s is not an executable file\n", o.hook_bin);
 			goto out;
 		}
-	} else if (!(bin = find_hook_binary())) {
+	} else if (!(bin = lg_find_program("leakgate-pre-receive", BINDIR))) {
 		fprintf(stderr, "leakgate install: cannot find leakgate-pre-receive; give --hook-binary PATH\n");
 		goto out;
 	}

@@ -127,14 +127,12 @@ static int rules_list(int argc, char **argv)
 	}
 	if (server) {
 		/* Every rule the server knows, the disabled ones included. */
-		if (!db && !(db = lg_store_default_path())) {
-			fprintf(stderr, "leakgate: no database: give --db PATH or set LEAKGATE_DB\n");
+		char *path = NULL;
+		st = cli_open_store(db, 0, &path);
+		free(db);
+		db = path;
+		if (!st)
 			goto out;
-		}
-		if (lg_store_open(&st, db, 0, &d)) {
-			cli_print_diag("cannot open the database:", &d);
-			goto out;
-		}
 		if (lg_store_rule_sources(st, &custom, &disabled, &ndisabled)) {
 			fprintf(stderr, "leakgate rules list: cannot read the rules from %s\n", db);
 			goto out;

@@ -37,47 +37,6 @@ static void run_in_process(char **argv)
 	exit(1);
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n, int timeout_ms)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t k;
-		if (timeout_ms >= 0) {
-			struct pollfd pfd = {.fd = fd, .events = POLLIN};
-			int r = poll(&pfd, 1, timeout_ms);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return -1;
-		}
-		k = read(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Connect to a server of this user; -1 when there is none. */
 static int connect_server(void)
 {
@@ -161,7 +120,7 @@ static int send_request(int fd)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	ok = sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) && write_all(fd, env, envlen) == 0;
+	ok = sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(hdr) && hs_write_all(fd, env, envlen) == 0;
 	close(cwd);
 	free(env);
 	return ok ? 0 : -1;
@@ -181,11 +140,11 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		run_in_process(argv);
 	/* Until 'G' is sent nothing has read stdin: falling back is safe. */
-	if (send_request(fd) || read_all(fd, &c, 1, START_TIMEOUT_MS) || c != 'S' || write_all(fd, "G", 1)) {
+	if (send_request(fd) || hs_read_all(fd, &c, 1, START_TIMEOUT_MS) || c != 'S' || hs_write_all(fd, "G", 1)) {
 		close(fd);
 		run_in_process(argv);
 	}
-	if (read_all(fd, st, sizeof(st), -1) || st[0] != 'X') {
+	if (hs_read_all(fd, st, sizeof(st), -1) || st[0] != 'X') {
 		fprintf(stderr, "leakgate: the hook server stopped before deciding on this push; push rejected. "
 				"Push again; tell your administrator if it happens again.\n");
 		return 1;

@@ -124,22 +124,6 @@ static int listen_on(const char *path)
 	return fd;
 }
 
-static int recv_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t k = recv(fd, p, n, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /*
  * Read one request: the four descriptors and the environment as a
  * NULL-terminated array inside one allocation (*block). -1 on any error.
@@ -187,7 +171,7 @@ static int read_request(int conn, int fds[4], char ***envp, char **block, mode_t
 	if (k <= 0 || (msg.msg_flags & MSG_CTRUNC) || fds[3] < 0)
 		goto bad;
 	/* The rest of the header, if it came in pieces. */
-	if ((size_t)k < sizeof(hdr) && recv_all(conn, hdr + k, sizeof(hdr) - (size_t)k))
+	if ((size_t)k < sizeof(hdr) && hs_read_all(conn, hdr + k, sizeof(hdr) - (size_t)k, -1))
 		goto bad;
 	if (memcmp(hdr, HS_MAGIC, 4))
 		goto bad;
@@ -196,7 +180,7 @@ static int read_request(int conn, int fds[4], char ***envp, char **block, mode_t
 	if (envlen > HS_ENV_MAX || umv > 0777)
 		goto bad;
 	env = malloc((size_t)envlen + 1);
-	if (!env || recv_all(conn, env, envlen))
+	if (!env || hs_read_all(conn, env, envlen, -1))
 		goto bad;
 	env[envlen] = '\0';
 	for (size_t i = 0; i < envlen; i++)

@@ -41,6 +41,14 @@
 int hs_socket_path(char *buf, size_t size);
 
 /*
+ * Send all n bytes (no SIGPIPE) / read exactly n bytes, each wait for data
+ * at most timeout_ms (-1: the socket's own timeout, if any). 0, or -1 on
+ * an error or end of stream.
+ */
+int hs_write_all(int fd, const void *buf, size_t n);
+int hs_read_all(int fd, void *buf, size_t n, int timeout_ms);
+
+/*
  * Serve on path (NULL: hs_socket_path) until SIGTERM or SIGINT, running
  * run() in a forked process for each client. Returns the exit status.
  */

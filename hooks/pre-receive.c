@@ -122,7 +122,12 @@ static struct lg_ruleset *preloaded;
 /* There, the connection to the client, which takes the verdict. */
 static int verdict_fd = -1;
 
-/* The end of every run: the exit status is the verdict git acts on. */
+/*
+ * The end of every run: the exit status is the verdict git acts on. It
+ * leaves without running the libraries' exit handlers (TLS, libgit2,
+ * GnuTLS teardown): they cost milliseconds on every push and hold nothing
+ * that needs saving; the database is committed already.
+ */
 static void hook_exit(int status) __attribute__((noreturn));
 static void hook_exit(int status)
 {
@@ -531,6 +536,7 @@ static void *worker_main(void *arg)
 		git_object_t type;
 		git_odb_object *obj = NULL;
 		const char *data;
+		enum lg_utf16_kind u16;
 
 		/*
 		 * Blobs are in pack order: take them in runs, so that each
@@ -566,10 +572,10 @@ static void *worker_main(void *arg)
 		size = git_odb_object_size(obj);
 		w->objects++;
 		/* Path rules for binary files still run, per item, in attribute(). */
-		if (lg_utf16_detect(data, size)) {
+		if ((u16 = lg_utf16_detect(data, size))) {
 			w->bytes += size;
-			if (lg_scan_utf16(w->scanner, lg_utf16_detect(data, size), blob_paths[b], data, size,
-					  on_blob_finding, w) == LG_ENOMEM) {
+			if (lg_scan_utf16(w->scanner, u16, blob_paths[b], data, size, on_blob_finding, w) ==
+			    LG_ENOMEM) {
 				git_odb_object_free(obj);
 				snprintf(w->msg, sizeof(w->msg), "out of memory");
 				w->err = 1;
@@ -1091,16 +1097,6 @@ static void identify(struct hook *h)
 		h->protocol = strdup("local");
 }
 
-/*
- * Leave without running the libraries' exit handlers (TLS, libgit2,
- * GnuTLS teardown): they cost milliseconds on every push and hold
- * nothing that needs saving; the database is committed already.
- */
-static void finish(int status) __attribute__((noreturn));
-static void finish(int status)
-{
-	hook_exit(status);
-}
 
 static void *init_libgit2(void *unused)
 {
@@ -1156,7 +1152,6 @@ static char *read_stdin(size_t *len, int *too_large)
 	*len = n;
 	return buf;
 }
-
 
 static int hook_run(void)
 {
@@ -1257,7 +1252,7 @@ static int hook_run(void)
 	free(input);
 	if (h->push.nupdates == 0) {
 		record(h, "accepted", "");
-		finish(0);
+		hook_exit(0);
 	}
 	if (is_sha256_repo(h->git_dir))
 		fail(h, "this is a SHA-256 repository, which this libgit2 (%d.%d) cannot read",
@@ -1372,14 +1367,14 @@ static int hook_run(void)
 		if (record(h, nexempt ? "exempted" : nwarn ? "warned" : "accepted", "") < 0)
 			fail(h, "the audit event could not be recorded");
 		trace(h, "recorded");
-		finish(0);
+		hook_exit(0);
 	}
 	if (h->bypass_requested && h->cfg.allow_bypass && !h->bypass_bad && h->bypass_reason) {
 		if (record(h, "bypassed", h->bypass_reason) < 0)
 			fail(h, "the audit event could not be recorded");
 		say(h, "leakgate: %zu secret%s found; push accepted because of " BYPASS_OPTION
 		       " (reason recorded: \"%s\")", nblock, nblock == 1 ? "" : "s", h->bypass_reason);
-		finish(0);
+		hook_exit(0);
 	}
 	explain(h, nblock);
 	if (h->bypass_requested && !h->cfg.allow_bypass)
@@ -1389,7 +1384,7 @@ static int hook_run(void)
 		       "=\"<why this is safe>\"");
 	if (record(h, "rejected", "") < 0)
 		say(h, "leakgate: (the rejection could not be recorded in the audit database)");
-	finish(1);
+	hook_exit(1);
 }
 
 /* In a process forked by the hook server, with the client's environment. */

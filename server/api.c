@@ -674,7 +674,6 @@ static enum MHD_Result exemptions_list(struct server *srv, struct MHD_Connection
 
 /* ---- events ---- */
 
-
 static enum MHD_Result events_list(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	struct lg_store *st = srv_store(srv);

@@ -18,11 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
 #include "server.h"
 
 #define GITEA_RESCAN_S 300
@@ -75,41 +70,24 @@ static int ends_with_git(const char *name)
 	return l > 4 && !strcmp(name + l - 4, ".git");
 }
 
-/* Run leakgate with args, its standard output discarded; its exit status, or -1. */
-static int run_leakgate(struct server *srv, char *const args[])
+/* Run leakgate (argv[0]) and wait: its exit status, or -1. Its output goes to /dev/null, its errors to the log. */
+static int run_leakgate(char *const argv[])
 {
-	char *argv[8];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none;
-	pid_t pid;
-	int status = -1, n = 0;
+	pid_t pid = srv_spawn(argv, environ, 1);
+	int status;
 
-	argv[n++] = srv->leakgate_bin;
-	for (int i = 0; args[i] && n < 7; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	if (posix_spawn(&pid, srv->leakgate_bin, &fa, &attr, argv, environ) == 0) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	}
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	return status;
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static void install_all(struct watcher *w)
 {
-	char *args[] = {"install", "--gitea", w->srv->gitea_root, NULL};
-	int rc = run_leakgate(w->srv, args);
+	char *argv[] = {w->srv->leakgate_bin, "install", "--gitea", w->srv->gitea_root, NULL};
+	int rc = run_leakgate(argv);
 
 	if (rc != 0)
 		fprintf(stderr, "leakgated: leakgate install --gitea %s failed (status %d)\n", w->srv->gitea_root,
@@ -118,8 +96,8 @@ static void install_all(struct watcher *w)
 
 static void install_one(struct watcher *w, const char *repo)
 {
-	char *args[] = {"install", "--repo", (char *)repo, NULL};
-	int rc = run_leakgate(w->srv, args);
+	char *argv[] = {w->srv->leakgate_bin, "install", "--repo", (char *)repo, NULL};
+	int rc = run_leakgate(argv);
 
 	if (rc == 0)
 		fprintf(stderr, "leakgated: new repository %s: hook installed\n", repo);
@@ -250,20 +228,18 @@ static void handle_pending(struct watcher *w)
 	for (size_t i = 0; i < w->npend;) {
 		struct pending *pd = &w->pend[i];
 		char *dropin = NULL, *head = NULL;
-		int ready = 0, waited = now - pd->since_ms >= GITEA_WAIT_MS, done = 0;
+		int64_t age = now - pd->since_ms;
+		int done = 0;
 
 		if (asprintf(&dropin, "%s/hooks/pre-receive.d", pd->path) >= 0 &&
-		    asprintf(&head, "%s/HEAD", pd->path) >= 0) {
-			ready = is_dir(dropin) || (waited && access(head, F_OK) == 0);
-			if (ready) {
-				install_one(w, pd->path);
-				done = 1;
-			} else if (waited && !is_dir(pd->path)) {
-				done = 1; /* gone, or never a repository */
-			} else if (now - pd->since_ms >= 6 * GITEA_WAIT_MS) {
-				done = 1;
-			}
+		    asprintf(&head, "%s/HEAD", pd->path) >= 0 &&
+		    (is_dir(dropin) || (age >= GITEA_WAIT_MS && access(head, F_OK) == 0))) {
+			install_one(w, pd->path);
+			done = 1;
 		}
+		/* Never a repository (or gone): forgotten after a while. */
+		if (age >= 6 * GITEA_WAIT_MS)
+			done = 1;
 		free(dropin);
 		free(head);
 		if (done) {
@@ -323,9 +299,4 @@ void *gitea_main(void *arg)
 	if (w.ifd >= 0)
 		close(w.ifd);
 	return NULL;
-}
-
-char *srv_find_leakgate(void)
-{
-	return lg_find_program("leakgate", BINDIR);
 }

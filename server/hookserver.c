@@ -5,12 +5,13 @@
  * restarted when it stops, with a growing pause if it keeps stopping at
  * once (for example because another one already serves on the socket),
  * and asked to stop (SIGTERM: it finishes the checks it is running) when
- * leakgated stops.
+ * leakgated stops. srv_spawn, which starts it, also starts the leakgate
+ * commands the Gitea watcher runs.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -20,25 +21,41 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "loader.h"
 #include "server.h"
 
 extern char **environ;
 
-char *srv_find_hook_binary(void)
+pid_t srv_spawn(char *const argv[], char *const envp[], int quiet)
 {
-	return lg_find_program("leakgate-pre-receive", BINDIR);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	pid_t pid = -1;
+
+	posix_spawn_file_actions_init(&fa);
+	if (quiet) {
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	}
+	/* leakgated's threads block the signals it waits for; the child must not inherit that. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	if (posix_spawn(&pid, argv[0], &fa, &attr, argv, envp) != 0)
+		pid = -1;
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
 }
 
-/* Start it with the daemon's environment, its cache folder, and no blocked signals. */
+/* Start it with the daemon's environment and its cache folder. */
 static pid_t spawn(struct server *srv)
 {
 	char *argv[] = {srv->hook_bin, "--serve", srv->hook_socket, NULL};
-	posix_spawnattr_t attr;
-	sigset_t none;
 	size_t n = 0;
 	char **env, *cache = NULL;
-	pid_t pid = -1;
+	pid_t pid;
 
 	for (char **e = environ; *e; e++)
 		n++;
@@ -52,13 +69,7 @@ static pid_t spawn(struct server *srv)
 	/* The server loads the built-in rules from the daemon's cache. */
 	if (srv->cache_dir && asprintf(&cache, "LEAKGATE_CACHE_DIR=%s", srv->cache_dir) >= 0)
 		env[n++] = cache;
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	if (posix_spawn(&pid, srv->hook_bin, NULL, &attr, argv, env) != 0)
-		pid = -1;
-	posix_spawnattr_destroy(&attr);
+	pid = srv_spawn(argv, env, 0);
 	free(cache);
 	free(env);
 	return pid;

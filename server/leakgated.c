@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (srv.gitea_root && !(srv.leakgate_bin = srv_find_leakgate())) {
+	if (srv.gitea_root && !(srv.leakgate_bin = lg_find_program("leakgate", BINDIR))) {
 		fprintf(stderr, "leakgated: --gitea installs hooks with the leakgate command, which is not next to "
 				"leakgated nor in " BINDIR "\n");
 		free(srv.gitea_root);
@@ -457,7 +457,7 @@ int main(int argc, char **argv)
 		} else if (hs_socket_path(srv.hook_socket, sizeof(srv.hook_socket))) {
 			srv.hook_socket[0] = '\0';
 		}
-		srv.hook_bin = srv_find_hook_binary();
+		srv.hook_bin = lg_find_program("leakgate-pre-receive", BINDIR);
 		if (!srv.hook_bin || !srv.hook_socket[0])
 			fprintf(stderr, "leakgated: no hook server (%s): hooks check pushes in-process\n",
 				srv.hook_bin ? "no socket path" : "leakgate-pre-receive not found");
@@ -495,24 +495,14 @@ int main(int argc, char **argv)
 		break;
 	}
 	fprintf(stderr, "leakgated: stopping (signal %d)\n", sig);
-	if (have_hs_thread)
-		hook_server_stop(&srv); /* sets stopping */
 	srv.stopping = 1;
-	if (have_gitea_thread) {
-		if (write(srv.gitea_stop[1], "x", 1) < 0)
-			perror("leakgated: write");
-		pthread_join(gitea_thread, NULL);
-		have_gitea_thread = 0;
-	}
 	MHD_stop_daemon(mhd);
 	mhd = NULL;
 	if (have_hook_thread)
 		pthread_join(hook_thread, NULL);
-	if (have_hs_thread)
-		pthread_join(hs_thread, NULL);
-	have_hs_thread = 0;
 	status = 0;
 out:
+	/* The Gitea watcher and the hook server (which lets running checks finish). */
 	if (have_gitea_thread) {
 		srv.stopping = 1;
 		if (write(srv.gitea_stop[1], "x", 1) < 0)

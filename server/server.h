@@ -93,13 +93,17 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 /* The webhook delivery thread (webhook.c). */
 void *webhook_main(void *arg);
 
-/* The hook server (hookserver.c): find the hook program, run it, stop it. */
-char *srv_find_hook_binary(void);
+/*
+ * Start argv[0] with envp and no blocked signals (quiet: standard input and
+ * output on /dev/null); its pid, or -1.
+ */
+pid_t srv_spawn(char *const argv[], char *const envp[], int quiet);
+
+/* The hook server (hookserver.c): run it, stop it. */
 void *hook_server_main(void *arg);
 void hook_server_stop(struct server *srv);
 
-/* The Gitea watcher (gitea.c) and the leakgate command it runs. */
+/* The Gitea watcher (gitea.c); it runs srv->leakgate_bin. */
 void *gitea_main(void *arg);
-char *srv_find_leakgate(void);
 
 #endif

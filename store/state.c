@@ -732,9 +732,10 @@ int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, c
 	 */
 	char sql[sizeof("SELECT id, " EVENT_JSON_SQL " FROM events WHERE 1") + 256];
 	snprintf(sql, sizeof(sql), "%s%s%s%s%s%s%s ORDER BY id DESC LIMIT ?7",
-		 "SELECT id, " EVENT_JSON_SQL " FROM events WHERE 1", f->repo ? " AND repo = ?1" : "", f->pusher ? " AND pusher = ?2" : "",
-		 f->kind ? " AND kind = ?3" : "", f->since_ms ? " AND time_ms >= ?4" : "",
-		 f->until_ms ? " AND time_ms <= ?5" : "", f->before_id ? " AND id < ?6" : "");
+		 "SELECT id, " EVENT_JSON_SQL " FROM events WHERE 1", f->repo ? " AND repo = ?1" : "",
+		 f->pusher ? " AND pusher = ?2" : "", f->kind ? " AND kind = ?3" : "",
+		 f->since_ms ? " AND time_ms >= ?4" : "", f->until_ms ? " AND time_ms <= ?5" : "",
+		 f->before_id ? " AND id < ?6" : "");
 	if (prepare(st, sql, &q))
 		return LG_ERROR;
 	if (f->repo)

@@ -169,22 +169,21 @@ static int schema_version(struct lg_store *st)
 	return version;
 }
 
-static int migrate(struct lg_store *st, const char *path, struct lg_diag *d)
+/* Bring the schema from version (read before any transaction) up to date. */
+static int migrate(struct lg_store *st, int version, const char *path, struct lg_diag *d)
 {
-	sqlite3_stmt *q = NULL;
-	int version = 0, err;
+	int err;
 
 	/* Up to date, the usual case: no write transaction at all. */
-	if (schema_version(st) == (int)N_MIGRATIONS)
+	if (version == (int)N_MIGRATIONS)
 		return LG_OK;
 
 	/* BEGIN IMMEDIATE: two processes opening a new file migrate one at a time. */
 	if ((err = exec(st, "BEGIN IMMEDIATE", path, d)))
 		return err;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW)
-		version = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
+	/* Read again inside the transaction: another process may have migrated meanwhile. */
+	if ((version = schema_version(st)) < 0)
+		version = 0;
 	if (version > (int)N_MIGRATIONS) {
 		lg_diag_add(d, path, NULL, NULL,
 			    "database schema version %d is newer than this leakgate knows (%zu): upgrade leakgate",
@@ -230,7 +229,7 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 {
 	struct lg_store *st = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-	int err = LG_ERROR;
+	int err = LG_ERROR, version;
 
 	lg_store_init();
 	*out = NULL;
@@ -253,17 +252,17 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 	sqlite3_busy_timeout(st->db, LG_STORE_BUSY_MS);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* A database from a newer leakgate is refused before anything is changed in it. */
-	if (schema_version(st) > (int)N_MIGRATIONS) {
+	if ((version = schema_version(st)) > (int)N_MIGRATIONS) {
 		lg_diag_add(d, path, NULL, NULL,
 			    "database schema version %d is newer than this leakgate knows (%zu): upgrade leakgate",
-			    schema_version(st), N_MIGRATIONS);
+			    version, N_MIGRATIONS);
 		err = LG_EINVALID;
 		goto fail;
 	}
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
 		 path, d))
 		goto fail;
-	if ((err = migrate(st, path, d)))
+	if ((err = migrate(st, version, path, d)))
 		goto fail;
 	*out = st;
 	return LG_OK;

@@ -12,9 +12,10 @@ export LEAKGATE_SOCKET="$SOCK"
 SLOG=$T/server.log
 SPID=""
 
-# start_server: up to 30 s (a sanitizer build loads the rules slowly).
+# start_server [PROGRAM]: the hook program (default $HOOK) serving on $SOCK;
+# waits up to 30 s (a sanitizer build loads the rules slowly).
 start_server() {
-	"$HOOK" --serve "$SOCK" 2>>"$SLOG" &
+	"${1:-$HOOK}" --serve "$SOCK" 2>>"$SLOG" &
 	SPID=$!
 	_w=0
 	while [ ! -S "$SOCK" ] && [ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
@@ -32,6 +33,17 @@ stop_server() {
 at_exit 'stop_server'
 # served: the last push's trace shows it ran in the server.
 served() { grep -q "leakgate: trace: hook server" "$OUT"; }
+# busy_push OUT: push main from $T/c in the background (traced; output in OUT,
+# exit status in OUT.rc, pid in $BIG); returns once the check has walked it.
+busy_push() {
+	(LEAKGATE_TRACE=1 git -C "$T/c" push origin main >"$1" 2>&1; echo $? >"$1.rc") &
+	BIG=$!
+	_w=0
+	while ! grep -q "trace: walk" "$1" 2>/dev/null && [ $_w -lt 200 ]; do
+		sleep 0.05
+		_w=$((_w + 1))
+	done
+}
 
 SRV=$T/srv.git
 make_server "$SRV"
@@ -143,13 +155,7 @@ while [ $i -lt 6 ]; do
 	i=$((i + 1))
 done
 git -C "$T/c" add keys && git -C "$T/c" commit -q -m "many keys"
-(LEAKGATE_TRACE=1 exec git -C "$T/c" push origin main >"$T/big.out" 2>&1) &
-BIG=$!
-_w=0
-while ! grep -q "trace: walk" "$T/big.out" 2>/dev/null && [ $_w -lt 200 ]; do
-	sleep 0.05
-	_w=$((_w + 1))
-done
+busy_push "$T/big.out"
 CHILD=$(pgrep -P "$SPID" | head -n 1)
 CL=$(pgrep -f "leakgate-pre-receive-client" | while read -r p; do
 	[ "$(readlink "/proc/$p/cwd")" = "$(cd "$SRV" && pwd -P)" ] && echo "$p"; done | head -n 1)
@@ -172,20 +178,14 @@ git -C "$T/c" reset -q --hard HEAD~1
 
 # ---- a server that dies in the middle of a check ----
 commit_file "$T/c" keys2/k.txt "$(LC_ALL=C tr -dc 'A-Z2-7' </dev/urandom | head -c 480000 | fold -w 16 | sed 's/^/k = AKIA/')" "keys 2"
-(LEAKGATE_TRACE=1 git -C "$T/c" push origin main >"$T/big3.out" 2>&1; echo $? >"$T/big3.rc") &
-BIG=$!
-_w=0
-while ! grep -q "trace: walk" "$T/big3.out" 2>/dev/null && [ $_w -lt 200 ]; do
-	sleep 0.05
-	_w=$((_w + 1))
-done
+busy_push "$T/big3.out"
 if grep -q "trace: recorded" "$T/big3.out" 2>/dev/null; then
 	wait "$BIG"
 	skip 2 "the push finished before the server could be killed"
 else
 	kill -KILL "$SPID"
 	wait "$BIG"
-	isnt "$(cat "$T/big3.rc")" 0 "kill -9 of the server during a check: the push is rejected"
+	isnt "$(cat "$T/big3.out.rc")" 0 "kill -9 of the server during a check: the push is rejected"
 	is "$(rev "$SRV" main)" "$(git -C "$T/c" rev-parse HEAD~1)" "and not taken"
 fi
 wait "$SPID" 2>/dev/null
@@ -222,13 +222,7 @@ contains "$ERR" "already serves" "and says why"
 
 # SIGTERM: the server lets a running check finish, then stops.
 commit_file "$T/c" keys3/k.txt "$(LC_ALL=C tr -dc 'A-Z2-7' </dev/urandom | head -c 480000 | fold -w 16 | sed 's/^/k = AKIA/')" "keys 3"
-(LEAKGATE_TRACE=1 git -C "$T/c" push origin main >"$T/big4.out" 2>&1; echo $? >"$T/big4.rc") &
-BIG=$!
-_w=0
-while ! grep -q "trace: walk" "$T/big4.out" 2>/dev/null && [ $_w -lt 200 ]; do
-	sleep 0.05
-	_w=$((_w + 1))
-done
+busy_push "$T/big4.out"
 kill -TERM "$SPID"
 wait "$BIG"
 wait "$SPID"
@@ -242,13 +236,7 @@ ok $? "and removed its socket"
 stop_server
 mkdir -p "$T/bin"
 cp "$HOOK" "$T/bin/leakgate-pre-receive"
-"$T/bin/leakgate-pre-receive" --serve "$SOCK" 2>>"$SLOG" &
-SPID=$!
-_w=0
-while [ ! -S "$SOCK" ] && [ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
-	sleep 0.05
-	_w=$((_w + 1))
-done
+start_server "$T/bin/leakgate-pre-receive" || bail "the copied hook program does not serve"
 UP=$T/up.git
 make_server "$UP"
 printf '#!%s %s\n' "$CLIENT" "$T/bin/leakgate-pre-receive" >"$UP/hooks/pre-receive"
