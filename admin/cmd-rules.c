@@ -148,8 +148,9 @@ static int rules_list(int argc, char **argv)
 		json_t *a = json_array();
 		for (size_t i = 0; i < lg_ruleset_count(rs); i++) {
 			const struct lg_rule *r = lg_ruleset_rule(rs, i);
-			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", lg_rule_id(r), "name",
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", lg_rule_id(r), "name",
 					      lg_rule_name(r), "severity", lg_severity_name(lg_rule_severity(r)),
+					      "confidence", lg_confidence_name(lg_rule_confidence(r)),
 					      "pack", lg_rule_pack(r), "description", lg_rule_description(r));
 			if (server) {
 				json_object_set_new(o, "source", json_string(strcmp(lg_rule_pack(r), "custom")

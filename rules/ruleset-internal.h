@@ -31,6 +31,7 @@ struct lg_rule {
 	double min_entropy;
 	enum lg_validator validator;
 	int placeholder_check;
+	enum lg_confidence confidence;
 	int generic; /* yields to specific rules that find the same bytes */
 	int enabled;
 	size_t index;

@@ -31,7 +31,7 @@
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
-#define LG_CACHE_MAGIC "LGHSDB03"
+#define LG_CACHE_MAGIC "LGHSDB04"
 /* magic, rule-set hash, lengths of the two databases and the rule table, CRC32 */
 #define LG_CACHE_HDR 104
 
@@ -114,6 +114,7 @@ static int valid_id(const char *s)
 static const char *const rule_fields[] = {
 	"id", "name", "description", "severity", "pattern", "secret_group",
 	"case_insensitive", "path", "min_entropy", "validator", "placeholder_check", "generic",
+	"confidence",
 	"remediation", "tags", "examples", "negative_examples", NULL,
 };
 
@@ -354,6 +355,22 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 		bad = 1;
 	}
 	r->generic = v && json_is_true(v);
+	/* How sure a match is a real secret: generic fallbacks are low unless they say otherwise. */
+	r->confidence = r->generic ? LG_CONF_LOW : LG_CONF_HIGH;
+	v = json_object_get(obj, "confidence");
+	if (v) {
+		const char *c = json_is_string(v) ? json_string_value(v) : "";
+		if (!strcmp(c, "high"))
+			r->confidence = LG_CONF_HIGH;
+		else if (!strcmp(c, "medium"))
+			r->confidence = LG_CONF_MEDIUM;
+		else if (!strcmp(c, "low"))
+			r->confidence = LG_CONF_LOW;
+		else {
+			lg_diag_add(d, file, id, "confidence", "must be \"high\", \"medium\" or \"low\"");
+			bad = 1;
+		}
+	}
 	v = json_object_get(obj, "min_entropy");
 	if (v) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 8) {
@@ -942,7 +959,8 @@ static void table_write(const struct lg_ruleset *rs, struct wbuf *b)
 		memcpy(&bits, &r->min_entropy, sizeof(bits));
 		wput_u64(b, (uint64_t)r->severity | (uint64_t)r->caseless << 8 |
 				    (uint64_t)r->validator << 16 | (uint64_t)r->placeholder_check << 24 |
-				    (uint64_t)r->enabled << 32 | (uint64_t)r->generic << 40);
+				    (uint64_t)r->enabled << 32 | (uint64_t)r->generic << 40 |
+				    (uint64_t)r->confidence << 48);
 		wput_u64(b, r->secret_group);
 		wput_u64(b, bits);
 		wput_str(b, r->id);
@@ -1022,6 +1040,7 @@ static int table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
 		r->placeholder_check = (flags >> 24) & 1;
 		r->enabled = (flags >> 32) & 1;
 		r->generic = (flags >> 40) & 1;
+		r->confidence = (enum lg_confidence)((flags >> 48) & 0xff);
 		r->index = (size_t)i;
 		r->id = rget_str(&b, &absent);
 		r->name = rget_str(&b, &absent);
@@ -1031,7 +1050,8 @@ static int table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
 		r->pattern = rget_str(&b, &absent);
 		r->path_pattern = rget_str(&b, &absent);
 		if (!r->id || !r->name || !r->description || !r->remediation || !r->pack ||
-		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32)
+		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32 ||
+		    r->confidence > LG_CONF_HIGH)
 			b.bad = 1;
 	}
 	if (b.bad || b.p != b.end) {
@@ -1323,6 +1343,17 @@ const char *lg_rule_pack(const struct lg_rule *r) { return r->pack; }
 const char *lg_rule_pattern(const struct lg_rule *r) { return r->pattern; }
 const char *lg_rule_path_pattern(const struct lg_rule *r) { return r->path_pattern; }
 enum lg_severity lg_rule_severity(const struct lg_rule *r) { return r->severity; }
+enum lg_confidence lg_rule_confidence(const struct lg_rule *r) { return r->confidence; }
+
+const char *lg_confidence_name(enum lg_confidence c)
+{
+	switch (c) {
+	case LG_CONF_HIGH: return "high";
+	case LG_CONF_MEDIUM: return "medium";
+	case LG_CONF_LOW: return "low";
+	}
+	return "unknown";
+}
 int lg_rule_enabled(const struct lg_rule *r) { return r->enabled; }
 size_t lg_rule_index(const struct lg_rule *r) { return r->index; }
 

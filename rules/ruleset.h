@@ -22,6 +22,12 @@ struct lg_rule;
 #define LG_EXAMPLE_MAX 65536         /* one example text */
 
 enum lg_severity { LG_SEV_LOW, LG_SEV_MEDIUM, LG_SEV_HIGH, LG_SEV_CRITICAL };
+/*
+ * How likely a match is a real secret: high for structured tokens (a
+ * provider prefix, a checksum), medium for a provider's secret found by a
+ * keyword next to it, low for generic assignments.
+ */
+enum lg_confidence { LG_CONF_LOW, LG_CONF_MEDIUM, LG_CONF_HIGH };
 
 /* A new, empty rule set; the caller frees it with lg_ruleset_free(). */
 int lg_ruleset_new(struct lg_ruleset **out);
@@ -86,6 +92,8 @@ const char *lg_rule_pack(const struct lg_rule *r);
 const char *lg_rule_pattern(const struct lg_rule *r);
 const char *lg_rule_path_pattern(const struct lg_rule *r);
 enum lg_severity lg_rule_severity(const struct lg_rule *r);
+enum lg_confidence lg_rule_confidence(const struct lg_rule *r);
+const char *lg_confidence_name(enum lg_confidence c);
 int lg_rule_enabled(const struct lg_rule *r);
 size_t lg_rule_index(const struct lg_rule *r);
 const char *lg_severity_name(enum lg_severity s);
