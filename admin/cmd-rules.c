@@ -133,7 +133,7 @@ static int rules_list(int argc, char **argv)
 		db = path;
 		if (!st)
 			goto out;
-		if (lg_store_rule_sources(st, &custom, &disabled, &ndisabled)) {
+		if (lg_store_rule_sources(st, &custom, &disabled, &ndisabled, NULL)) {
 			fprintf(stderr, "leakgate rules list: cannot read the rules from %s\n", db);
 			goto out;
 		}

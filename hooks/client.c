@@ -5,8 +5,10 @@
  * one runs for this user; otherwise, or when the server does not take the
  * push, it executes HOOK (leakgate-pre-receive) itself, which then does all
  * the work in-process. Once the server has taken the push its verdict is
- * final: a server that stops before deciding means a rejected push, never
- * an accepted one.
+ * final. A check that dies before deciding (the server stopped, the
+ * forked check or the in-process hook was killed) is never taken as a
+ * verdict: the client runs `leakgate-pre-receive --failed REASON`, which
+ * records a failed event and exits as leakgate.failMode says.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hook-server.h"
@@ -29,12 +32,61 @@ extern char **environ;
 /* How long the server may take to fork a process for the push. */
 #define START_TIMEOUT_MS 5000
 
+/*
+ * The check of this push was lost (the process that ran it died): the
+ * hook program records a failed event and exits as leakgate.failMode says.
+ */
+static void report_lost(char **argv, const char *reason) __attribute__((noreturn));
+static void report_lost(char **argv, const char *reason)
+{
+	execl(argv[1], argv[1], "--failed", reason, (char *)NULL);
+	fprintf(stderr, "leakgate: %s, and the hook program %s cannot be run to record it (%s); push rejected. "
+			"Tell your administrator.\n", reason, argv[1], strerror(errno));
+	exit(1);
+}
+
+static void lost_on_signal(char **argv, int sig) __attribute__((noreturn));
+static void lost_on_signal(char **argv, int sig)
+{
+	char reason[160];
+
+	snprintf(reason, sizeof(reason), "the check of this push stopped on signal %d (%s) before deciding", sig,
+		 strsignal(sig));
+	report_lost(argv, reason);
+}
+
+/* Run the hook program here, and notice when it dies without a verdict. */
+static void run_in_process(char **argv) __attribute__((noreturn));
 static void run_in_process(char **argv)
 {
-	execv(argv[1], argv + 1);
-	fprintf(stderr, "leakgate: cannot run the hook program %s: %s; push rejected. Tell your administrator.\n",
-		argv[1], strerror(errno));
-	exit(1);
+	pid_t pid = fork();
+	int status;
+
+	/* A pre-receive hook takes no arguments (the kernel adds the script's path after a "#!" line). */
+	char *hook_argv[] = {argv[1], NULL};
+
+	if (pid == 0) {
+		execv(argv[1], hook_argv);
+		fprintf(stderr, "leakgate: cannot run the hook program %s: %s; push rejected. Tell your administrator.\n",
+			argv[1], strerror(errno));
+		_exit(1);
+	}
+	if (pid < 0) {
+		/* No process to spare: run it in this one (a crash then goes unrecorded). */
+		execv(argv[1], hook_argv);
+		fprintf(stderr, "leakgate: cannot run the hook program %s: %s; push rejected. Tell your administrator.\n",
+			argv[1], strerror(errno));
+		exit(1);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, "leakgate: lost the hook program: %s; push rejected.\n", strerror(errno));
+			exit(1);
+		}
+	}
+	if (WIFEXITED(status))
+		exit(WEXITSTATUS(status));
+	lost_on_signal(argv, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 /* Connect to a server of this user; -1 when there is none. */
@@ -144,18 +196,13 @@ int main(int argc, char **argv)
 		close(fd);
 		run_in_process(argv);
 	}
-	if (hs_read_all(fd, st, sizeof(st), -1) || st[0] != 'X') {
-		fprintf(stderr, "leakgate: the hook server stopped before deciding on this push; push rejected. "
-				"Push again; tell your administrator if it happens again.\n");
-		return 1;
-	}
+	if (hs_read_all(fd, st, sizeof(st), -1) || st[0] != 'X')
+		report_lost(argv, "the hook server stopped before deciding on this push");
 	{
 		int32_t status;
 		memcpy(&status, st + 1, 4);
 		if (status >= 0 && status < 256)
 			return status;
-		fprintf(stderr, "leakgate: the check of this push stopped on signal %d before deciding; push rejected. "
-				"Tell your administrator.\n", status - 256);
+		lost_on_signal(argv, status - 256);
 	}
-	return 1;
 }

@@ -33,8 +33,8 @@
 #define HS_CHILDREN_MAX 256
 
 /*
- * The socket path: $LEAKGATE_SOCKET (empty: none), else
- * $XDG_STATE_HOME/leakgate/hook.sock, else ~/.local/state/leakgate/hook.sock.
+ * The socket path: $LEAKGATE_SOCKET (empty: none), else hook.sock in the
+ * state folder (paths.h: ~/.local/state/leakgate).
  * Returns 0 with the path in buf, -1 when there is none or it is too long
  * for a Unix socket.
  */

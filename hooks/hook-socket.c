@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hook-server.h"
+#include "paths.h"
 
 int hs_socket_path(char *buf, size_t size)
 {
@@ -18,13 +19,14 @@ int hs_socket_path(char *buf, size_t size)
 
 	if (size > sizeof(((struct sockaddr_un *)0)->sun_path))
 		size = sizeof(((struct sockaddr_un *)0)->sun_path);
+	char *p;
+
 	if (e)
 		n = *e ? snprintf(buf, size, "%s", e) : -1;
-	else if ((e = getenv("XDG_STATE_HOME")) && *e)
-		n = snprintf(buf, size, "%s/leakgate/hook.sock", e);
-	else if ((e = getenv("HOME")) && *e)
-		n = snprintf(buf, size, "%s/.local/state/leakgate/hook.sock", e);
-	else
+	else if ((p = lg_dir_path(LG_DIR_STATE, "hook.sock"))) {
+		n = snprintf(buf, size, "%s", p);
+		free(p);
+	} else
 		n = -1;
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

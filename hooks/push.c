@@ -9,7 +9,9 @@
  * for a merge, a path whose new blob is already in another parent is not
  * new. Blobs are collected once each however many commits and paths share
  * them; every (commit, path) that introduces a blob stays an item so that
- * messages can say where a secret is.
+ * messages can say where a secret is. The commit objects themselves, new
+ * annotated tags and the names of the refs moved are items too: headers
+ * and ref names are published as surely as files are.
  */
 #include "config.h"
 
@@ -49,10 +51,20 @@ static int is_zero_hex(const char *s, size_t n)
 	return 1;
 }
 
+void push_init(struct push *p)
+{
+	memset(p, 0, sizeof(*p));
+	lg_vec_init(&p->updates, sizeof(struct push_update), PUSH_UPDATES_MAX);
+	lg_vec_init(&p->commits, sizeof(struct push_commit), PUSH_COMMITS_MAX);
+	lg_vec_init(&p->items, sizeof(struct push_item), PUSH_ITEMS_MAX);
+	lg_vec_init(&p->blobs, sizeof(git_oid), PUSH_BLOBS_MAX);
+}
+
 int push_parse_updates(struct push *p, const char *input, size_t len, int *sha256,
 		       struct lg_diag *d)
 {
-	size_t lineno = 0, cap = 0;
+	size_t lineno = 0;
+	int err;
 	const char *s = input, *end = input + len;
 
 	*sha256 = 0;
@@ -100,24 +112,16 @@ int push_parse_updates(struct push *p, const char *input, size_t len, int *sha25
 			*sha256 = 1;
 			return LG_EINVALID;
 		}
-		if (p->nupdates == PUSH_UPDATES_MAX) {
-			lg_diag_add(d, NULL, NULL, NULL, "more than %d ref updates", PUSH_UPDATES_MAX);
-			return LG_ETOOLARGE;
+		if ((err = lg_vec_grow(&p->updates, 1, (void **)&u))) {
+			if (err == LG_ETOOLARGE)
+				lg_diag_add(d, NULL, NULL, NULL, "more than %d ref updates", PUSH_UPDATES_MAX);
+			return err;
 		}
-		if (p->nupdates == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct push_update *v = realloc(p->updates, ncap * sizeof(*v));
-			if (!v)
-				return LG_ENOMEM;
-			p->updates = v;
-			cap = ncap;
-		}
-		u = &p->updates[p->nupdates];
-		memset(u, 0, sizeof(*u));
 		u->ref = strndup(sp2 + 1, rl);
-		if (!u->ref)
+		if (!u->ref) {
+			p->updates.n--;
 			return LG_ENOMEM;
-		p->nupdates++;
+		}
 		git_oid_fromstrn(&u->old_id, s, hl);
 		git_oid_fromstrn(&u->new_id, sp1 + 1, hl);
 		u->is_create = is_zero_hex(s, hl);
@@ -139,18 +143,31 @@ static size_t oid_hash(const git_oid *id)
 	return h;
 }
 
-/* Index of blob id in p->blobs, adding it when new; SIZE_MAX on no memory. */
-static size_t blob_index(struct push *p, const git_oid *id)
+static size_t set_find(const struct push *p, const git_oid *id, size_t *slot)
 {
-	size_t mask, i;
+	size_t mask = p->blobset_cap - 1, i;
 
-	if ((p->nblobs + 1) * 2 > p->blobset_cap) {
+	for (i = oid_hash(id) & mask; p->blobset[i]; i = (i + 1) & mask)
+		if (git_oid_equal(PUSH_BLOB(p, p->blobset[i] - 1), id))
+			return p->blobset[i] - 1;
+	if (slot)
+		*slot = i;
+	return SIZE_MAX;
+}
+
+/* Index of blob id among the push's blobs, adding it when new; an lg code on failure. */
+static int blob_index(struct push *p, const git_oid *id, size_t *out)
+{
+	size_t i, found;
+	int err;
+
+	if ((p->blobs.n + 1) * 2 > p->blobset_cap) {
 		size_t ncap = p->blobset_cap ? p->blobset_cap * 2 : 1024;
 		size_t *ns = calloc(ncap, sizeof(*ns));
 		if (!ns)
-			return SIZE_MAX;
-		for (size_t k = 0; k < p->nblobs; k++) {
-			size_t j = oid_hash(&p->blobs[k]) & (ncap - 1);
+			return LG_ENOMEM;
+		for (size_t k = 0; k < p->blobs.n; k++) {
+			size_t j = oid_hash(PUSH_BLOB(p, k)) & (ncap - 1);
 			while (ns[j])
 				j = (j + 1) & (ncap - 1);
 			ns[j] = k + 1;
@@ -159,72 +176,79 @@ static size_t blob_index(struct push *p, const git_oid *id)
 		p->blobset = ns;
 		p->blobset_cap = ncap;
 	}
-	mask = p->blobset_cap - 1;
-	for (i = oid_hash(id) & mask; p->blobset[i]; i = (i + 1) & mask)
-		if (git_oid_equal(&p->blobs[p->blobset[i] - 1], id))
-			return p->blobset[i] - 1;
-	if (p->nblobs == p->capblobs) {
-		size_t ncap = p->capblobs ? p->capblobs * 2 : 256;
-		git_oid *v = realloc(p->blobs, ncap * sizeof(*v));
-		if (!v)
-			return SIZE_MAX;
-		p->blobs = v;
-		p->capblobs = ncap;
+	if ((found = set_find(p, id, &i)) != SIZE_MAX) {
+		*out = found;
+		return LG_OK;
 	}
-	p->blobs[p->nblobs] = *id;
-	p->blobset[i] = ++p->nblobs;
-	return p->nblobs - 1;
+	if ((err = lg_vec_push(&p->blobs, id)))
+		return err;
+	p->blobset[i] = p->blobs.n;
+	*out = p->blobs.n - 1;
+	return LG_OK;
 }
 
-static struct push_item *add_item(struct push *p, enum push_item_kind kind, const git_oid *id,
-				  const char *path, size_t commit)
+size_t push_find_blob(const struct push *p, const git_oid *id)
+{
+	return p->blobset_cap ? set_find(p, id, NULL) : SIZE_MAX;
+}
+
+static int add_item(struct push *p, enum push_item_kind kind, const git_oid *id, const char *path,
+		    size_t commit, struct push_item **out)
 {
 	struct push_item *it;
+	int err;
 
-	if (p->nitems == p->capitems) {
-		size_t ncap = p->capitems ? p->capitems * 2 : 256;
-		struct push_item *v = realloc(p->items, ncap * sizeof(*v));
-		if (!v)
-			return NULL;
-		p->items = v;
-		p->capitems = ncap;
-	}
-	it = &p->items[p->nitems];
-	memset(it, 0, sizeof(*it));
+	if ((err = lg_vec_grow(&p->items, 1, (void **)&it)))
+		return err;
 	it->kind = kind;
 	it->id = *id;
 	it->commit = commit;
 	it->blob = SIZE_MAX;
-	if (path && !(it->path = strdup(path)))
-		return NULL;
-	if (kind == ITEM_BLOB && (it->blob = blob_index(p, id)) == SIZE_MAX) {
-		free(it->path);
-		return NULL;
+	it->update = SIZE_MAX;
+	if (path && !(it->path = strdup(path))) {
+		p->items.n--;
+		return LG_ENOMEM;
 	}
-	p->nitems++;
-	return it;
+	if (kind == ITEM_BLOB && (err = blob_index(p, id, &it->blob))) {
+		free(it->path);
+		p->items.n--;
+		return err;
+	}
+	if (out)
+		*out = it;
+	return LG_OK;
 }
 
-static size_t add_commit(struct push *p, const git_oid *id, const char *summary, int is_root)
+/* The first line of a commit message, as written. */
+static char *first_line(const char *msg)
 {
-	struct push_commit *c;
+	size_t n = strcspn(msg ? msg : "", "\n");
+	return strndup(msg ? msg : "", n);
+}
 
-	if (p->ncommits == p->capcommits) {
-		size_t ncap = p->capcommits ? p->capcommits * 2 : 64;
-		struct push_commit *v = realloc(p->commits, ncap * sizeof(*v));
-		if (!v)
-			return SIZE_MAX;
-		p->commits = v;
-		p->capcommits = ncap;
+static int add_commit(struct push *p, git_commit *c, const git_oid *id, const char *label, size_t *out)
+{
+	struct push_commit *pc;
+	size_t np = c ? git_commit_parentcount(c) : 0;
+	int err;
+
+	if ((err = lg_vec_grow(&p->commits, 1, (void **)&pc)))
+		return err;
+	pc->id = *id;
+	pc->update = SIZE_MAX;
+	pc->is_root = np == 0;
+	pc->summary = c ? first_line(git_commit_message_raw(c)) : strdup(label ? label : "");
+	if (np && (pc->parents = calloc(np, sizeof(*pc->parents))))
+		for (size_t k = 0; k < np; k++)
+			pc->parents[pc->nparents++] = *git_commit_parent_id(c, (unsigned)k);
+	if (!pc->summary || (np && !pc->parents)) {
+		free(pc->summary);
+		free(pc->parents);
+		p->commits.n--;
+		return LG_ENOMEM;
 	}
-	c = &p->commits[p->ncommits];
-	memset(c, 0, sizeof(*c));
-	c->id = *id;
-	c->summary = strdup(summary ? summary : "");
-	c->is_root = is_root;
-	if (!c->summary)
-		return SIZE_MAX;
-	return p->ncommits++;
+	*out = p->commits.n - 1;
+	return LG_OK;
 }
 
 static int is_blob_mode(uint16_t mode)
@@ -285,10 +309,8 @@ static int changed_entry(struct tree_walk *w, const git_tree_entry *ea, const gi
 		}
 	}
 	if (!known) {
-		it = add_item(w->p, ITEM_BLOB, git_tree_entry_id(eb), path, w->commit);
-		if (!it)
-			err = LG_ENOMEM;
-		else if (ea && is_blob_mode(git_tree_entry_filemode(ea)))
+		err = add_item(w->p, ITEM_BLOB, git_tree_entry_id(eb), path, w->commit, &it);
+		if (!err && ea && is_blob_mode(git_tree_entry_filemode(ea)))
 			it->old_id = *git_tree_entry_id(ea);
 	}
 	free(path);
@@ -314,6 +336,8 @@ static int diff_trees(struct tree_walk *w, git_tree *a, git_tree *b, const char 
 	}
 	while (j < nb && !err) {
 		const git_tree_entry *eb = git_tree_entry_byindex(b, j);
+		if (w->p->cancel && *w->p->cancel)
+			return LG_ECANCELED;
 		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(a, i) : NULL;
 		int c = ea ? git_tree_entry_cmp(ea, eb) : 1;
 
@@ -366,15 +390,9 @@ static int walk_commit(struct push *p, const git_oid *id, struct lg_diag *d)
 	if (git_commit_lookup(&c, p->repo, id) < 0)
 		return git_fail(d, "cannot read commit", id);
 	np = git_commit_parentcount(c);
-	idx = add_commit(p, id, git_commit_summary(c), np == 0);
-	if (idx == SIZE_MAX) {
-		err = LG_ENOMEM;
+	if ((err = add_commit(p, c, id, NULL, &idx)) || (err = add_item(p, ITEM_COMMIT, id, NULL, idx, NULL)))
 		goto out;
-	}
-	if (!add_item(p, ITEM_COMMIT_MESSAGE, id, NULL, idx)) {
-		err = LG_ENOMEM;
-		goto out;
-	}
+	err = LG_ERROR;
 	if (git_commit_tree(&tree, c) < 0) {
 		err = git_fail(d, "cannot read the tree of commit", id);
 		goto out;
@@ -417,6 +435,55 @@ out:
 	return err;
 }
 
+/* Give every new commit an update that reaches it, walking down from each tip. */
+static int assign_updates(struct push *p)
+{
+	size_t n = p->commits.n, cap = 1024, *stack = NULL, top = 0;
+	size_t *set = NULL, mask;
+	int err = LG_OK;
+
+	if (n == 0)
+		return LG_OK;
+	while (cap < n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	set = calloc(cap, sizeof(*set));
+	stack = malloc(n * sizeof(*stack));
+	if (!set || !stack) {
+		err = LG_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t j = oid_hash(&PUSH_COMMIT(p, i)->id) & mask;
+		while (set[j])
+			j = (j + 1) & mask;
+		set[j] = i + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (PUSH_COMMIT(p, i)->update != SIZE_MAX)
+			stack[top++] = i;
+	/* Each commit is pushed at most once: when it first gets an update. */
+	while (top) {
+		struct push_commit *c = PUSH_COMMIT(p, stack[--top]);
+		for (size_t k = 0; k < c->nparents; k++) {
+			for (size_t j = oid_hash(&c->parents[k]) & mask; set[j]; j = (j + 1) & mask) {
+				struct push_commit *pc = PUSH_COMMIT(p, set[j] - 1);
+				if (!git_oid_equal(&pc->id, &c->parents[k]))
+					continue;
+				if (pc->update == SIZE_MAX) {
+					pc->update = c->update;
+					stack[top++] = set[j] - 1;
+				}
+				break;
+			}
+		}
+	}
+out:
+	free(set);
+	free(stack);
+	return err;
+}
+
 int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 	      struct lg_diag *d)
 {
@@ -438,25 +505,31 @@ int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 		return LG_ERROR;
 	}
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	for (size_t i = 0; i < p->nupdates; i++) {
-		struct push_update *u = &p->updates[i];
+	for (size_t i = 0; i < p->updates.n; i++) {
+		struct push_update *u = PUSH_UPDATE(p, i);
+		struct push_item *it = NULL;
 		git_object *obj = NULL;
 
 		if (u->is_delete)
 			continue;
+		/* The name is published with the ref: scanned like content. */
+		if ((err = add_item(p, ITEM_REF, &u->new_id, u->ref, SIZE_MAX, &it)))
+			goto out;
+		it->update = i;
 		if (git_object_lookup(&obj, repo, &u->new_id, GIT_OBJECT_ANY) < 0) {
 			err = git_fail(d, "the pushed object is missing:", &u->new_id);
 			goto out;
 		}
-		/* Annotated tags, possibly tags of tags: each new one is a message. */
+		/* Annotated tags, possibly tags of tags: each new one is scanned whole. */
 		while (git_object_type(obj) == GIT_OBJECT_TAG) {
 			git_object *target = NULL;
 			if (push_is_incoming(p, git_object_id(obj)) &&
-			    !add_item(p, ITEM_TAG_MESSAGE, git_object_id(obj), u->ref, SIZE_MAX)) {
+			    (err = add_item(p, ITEM_TAG, git_object_id(obj), u->ref, SIZE_MAX, &it))) {
 				git_object_free(obj);
-				err = LG_ENOMEM;
 				goto out;
 			}
+			if (it && it->kind == ITEM_TAG)
+				it->update = i;
 			if (git_tag_target(&target, (git_tag *)obj) < 0) {
 				err = git_fail(d, "cannot read the target of tag", git_object_id(obj));
 				git_object_free(obj);
@@ -481,13 +554,14 @@ int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 			size_t idx;
 			snprintf(label, sizeof(label), "(%s points at a %s)", u->ref,
 				 git_object_type(obj) == GIT_OBJECT_TREE ? "tree" : "blob");
-			idx = add_commit(p, git_object_id(obj), label, 1);
-			if (idx == SIZE_MAX)
-				err = LG_ENOMEM;
-			else if (git_object_type(obj) == GIT_OBJECT_TREE)
-				err = add_tree_changes(p, NULL, (git_tree *)obj, NULL, 0, idx, d);
-			else
-				err = add_item(p, ITEM_BLOB, git_object_id(obj), u->ref, idx) ? LG_OK : LG_ENOMEM;
+			err = add_commit(p, NULL, git_object_id(obj), label, &idx);
+			if (!err) {
+				PUSH_COMMIT(p, idx)->update = i;
+				if (git_object_type(obj) == GIT_OBJECT_TREE)
+					err = add_tree_changes(p, NULL, (git_tree *)obj, NULL, 0, idx, d);
+				else
+					err = add_item(p, ITEM_BLOB, git_object_id(obj), u->ref, idx, NULL);
+			}
 			if (err) {
 				git_object_free(obj);
 				goto out;
@@ -504,11 +578,12 @@ int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 			const git_error *e = git_error_last();
 			lg_diag_add(d, NULL, NULL, NULL, "cannot read the repository's refs: %s",
 				    e ? e->message : "unknown error");
+			err = LG_ERROR;
 			goto out;
 		}
 		while ((rc = git_revwalk_next(&id, walk)) == 0) {
 			if (p->cancel && *p->cancel) {
-				lg_diag_add(d, NULL, NULL, NULL, "cancelled");
+				err = LG_ECANCELED;
 				goto out;
 			}
 			if ((err = walk_commit(p, &id, d)))
@@ -523,17 +598,19 @@ int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 		}
 	}
 	/* Mark the tips: the commits the refs will point at. */
-	for (size_t i = 0; i < p->nupdates; i++) {
+	for (size_t i = 0; i < p->updates.n; i++) {
 		git_object *obj = NULL;
-		if (p->updates[i].is_delete)
+		if (PUSH_UPDATE(p, i)->is_delete)
 			continue;
-		if (git_object_lookup(&obj, repo, &p->updates[i].new_id, GIT_OBJECT_ANY) == 0) {
+		if (git_object_lookup(&obj, repo, &PUSH_UPDATE(p, i)->new_id, GIT_OBJECT_ANY) == 0) {
 			git_object *peeled = NULL;
 			if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
-				for (size_t k = 0; k < p->ncommits; k++) {
-					if (git_oid_equal(&p->commits[k].id, git_object_id(peeled))) {
-						p->commits[k].is_tip = 1;
-						p->commits[k].ref = p->updates[i].ref;
+				for (size_t k = 0; k < p->commits.n; k++) {
+					struct push_commit *c = PUSH_COMMIT(p, k);
+					if (git_oid_equal(&c->id, git_object_id(peeled))) {
+						c->is_tip = 1;
+						if (c->update == SIZE_MAX)
+							c->update = i;
 					}
 				}
 				git_object_free(peeled);
@@ -541,27 +618,56 @@ int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 			git_object_free(obj);
 		}
 	}
-	err = LG_OK;
+	err = assign_updates(p);
 out:
+	if (err == LG_ETOOLARGE)
+		lg_diag_add(d, NULL, NULL, NULL,
+			    "the push adds more than the hook can hold (%u commits, %u files or %u blobs)",
+			    PUSH_COMMITS_MAX, PUSH_ITEMS_MAX, PUSH_BLOBS_MAX);
+	else if (err == LG_ENOMEM)
+		lg_diag_add(d, NULL, NULL, NULL, "out of memory while walking the push");
 	git_revwalk_free(walk);
 	return err;
 }
 
+void push_split_object(const char *raw, size_t len, size_t *body, size_t *header_lines)
+{
+	size_t lines = 0, i = 0;
+
+	/* Headers are lines up to the first empty one; a continuation line starts with a space. */
+	while (i < len) {
+		const char *nl = memchr(raw + i, '\n', len - i);
+		if (nl == raw + i) {
+			*body = i + 1;
+			*header_lines = lines;
+			return;
+		}
+		lines++;
+		if (!nl)
+			break;
+		i = (size_t)(nl - raw) + 1;
+	}
+	*body = len;
+	*header_lines = lines;
+}
+
 void push_release(struct push *p)
 {
-	for (size_t i = 0; i < p->nupdates; i++)
-		free(p->updates[i].ref);
-	free(p->updates);
-	for (size_t i = 0; i < p->ncommits; i++)
-		free(p->commits[i].summary);
-	free(p->commits);
-	for (size_t i = 0; i < p->nitems; i++)
-		free(p->items[i].path);
-	free(p->items);
-	free(p->blobs);
+	for (size_t i = 0; i < p->updates.n; i++)
+		free(PUSH_UPDATE(p, i)->ref);
+	for (size_t i = 0; i < p->commits.n; i++) {
+		free(PUSH_COMMIT(p, i)->summary);
+		free(PUSH_COMMIT(p, i)->parents);
+	}
+	for (size_t i = 0; i < p->items.n; i++)
+		free(PUSH_ITEM(p, i)->path);
+	lg_vec_release(&p->updates);
+	lg_vec_release(&p->commits);
+	lg_vec_release(&p->items);
+	lg_vec_release(&p->blobs);
 	free(p->blobset);
 	git_odb_free(p->quarantine);
-	memset(p, 0, sizeof(*p));
+	push_init(p);
 }
 
 /* ---- pack order ---- */
@@ -663,7 +769,7 @@ int push_order_blobs(struct push *p, const char *quarantine_dir)
 	struct dirent *de;
 	int err = LG_ENOMEM;
 
-	if (!quarantine_dir || !*quarantine_dir || p->nblobs < 2)
+	if (!quarantine_dir || !*quarantine_dir || p->blobs.n < 2)
 		return LG_OK;
 	if (asprintf(&dir, "%s/pack", quarantine_dir) < 0)
 		return LG_ENOMEM;
@@ -683,35 +789,35 @@ int push_order_blobs(struct push *p, const char *quarantine_dir)
 		err = LG_OK;
 		goto out;
 	}
-	keys = malloc(p->nblobs * sizeof(*keys));
-	inv = malloc(p->nblobs * sizeof(*inv));
-	nb = malloc(p->nblobs * sizeof(*nb));
+	keys = malloc(p->blobs.n * sizeof(*keys));
+	inv = malloc(p->blobs.n * sizeof(*inv));
+	nb = malloc(p->blobs.n * sizeof(*nb));
 	if (!keys || !inv || !nb)
 		goto out;
-	for (size_t i = 0; i < p->nblobs; i++) {
+	for (size_t i = 0; i < p->blobs.n; i++) {
 		keys[i].old = i;
 		keys[i].key = UINT64_MAX;
 		for (size_t k = 0; k < nidx; k++) {
-			uint64_t off = idx_find(&idx[k], &p->blobs[i]);
+			uint64_t off = idx_find(&idx[k], PUSH_BLOB(p, i));
 			if (off != UINT64_MAX && off < (1ull << 40)) {
 				keys[i].key = (uint64_t)k << 40 | off;
 				break;
 			}
 		}
 	}
-	qsort(keys, p->nblobs, sizeof(*keys), cmp_key);
-	for (size_t i = 0; i < p->nblobs; i++) {
-		nb[i] = p->blobs[keys[i].old];
+	qsort(keys, p->blobs.n, sizeof(*keys), cmp_key);
+	for (size_t i = 0; i < p->blobs.n; i++) {
+		nb[i] = *PUSH_BLOB(p, keys[i].old);
 		inv[keys[i].old] = i;
 	}
-	memcpy(p->blobs, nb, p->nblobs * sizeof(*nb));
-	for (size_t i = 0; i < p->nitems; i++)
-		if (p->items[i].kind == ITEM_BLOB)
-			p->items[i].blob = inv[p->items[i].blob];
-	/* The lookup set indexes the old order; nothing needs it any more. */
-	free(p->blobset);
-	p->blobset = NULL;
-	p->blobset_cap = 0;
+	memcpy(p->blobs.v, nb, p->blobs.n * sizeof(*nb));
+	for (size_t i = 0; i < p->items.n; i++)
+		if (PUSH_ITEM(p, i)->kind == ITEM_BLOB)
+			PUSH_ITEM(p, i)->blob = inv[PUSH_ITEM(p, i)->blob];
+	/* The lookup set follows the new order. */
+	for (size_t i = 0; i < p->blobset_cap; i++)
+		if (p->blobset[i])
+			p->blobset[i] = inv[p->blobset[i] - 1] + 1;
 	err = LG_OK;
 out:
 	for (size_t k = 0; k < nidx; k++)

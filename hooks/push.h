@@ -1,7 +1,8 @@
 /*
  * What a push adds: the ref updates git gives the hook, and from them the
  * new commits, the blobs they add or change (with the previous version at
- * the same path), commit messages and annotated tag messages.
+ * the same path), the commit and annotated tag objects themselves (their
+ * headers and messages), and the ref names.
  */
 #ifndef LG_PUSH_H
 #define LG_PUSH_H
@@ -12,11 +13,21 @@
 #include <git2.h>
 
 #include "lg.h"
+#include "vec.h"
 
 /* Bounds on what git may hand the hook; over them the input is refused. */
 #define PUSH_STDIN_MAX (16u << 20)
 #define PUSH_UPDATES_MAX 100000
 #define PUSH_REFNAME_MAX 4096
+/*
+ * Bounds on what one push may add before the check gives up with
+ * LG_ETOOLARGE (a failure, so leakgate.failMode decides): far beyond real
+ * pushes (the whole history of a large project is a few million items),
+ * and small enough that the hook's memory stays in the low gigabytes.
+ */
+#define PUSH_COMMITS_MAX (8u << 20)
+#define PUSH_ITEMS_MAX (32u << 20)
+#define PUSH_BLOBS_MAX (16u << 20)
 
 struct push_update {
 	git_oid old_id, new_id;
@@ -26,39 +37,51 @@ struct push_update {
 
 struct push_commit {
 	git_oid id;
-	char *summary;   /* first line of the message, for people */
+	char *summary;   /* first line of the message as written (any bytes), for people */
 	int is_root;
 	int is_tip;      /* the new value of some updated ref */
-	const char *ref; /* a ref that the push moves to (a descendant of) it */
+	size_t update;   /* an update whose new id reaches it (SIZE_MAX: none found) */
+	git_oid *parents;
+	size_t nparents;
 };
 
-enum push_item_kind { ITEM_BLOB, ITEM_COMMIT_MESSAGE, ITEM_TAG_MESSAGE };
+enum push_item_kind {
+	ITEM_BLOB,   /* a file the commit adds or changes */
+	ITEM_COMMIT, /* the commit object: headers (author, committer, ...) and message */
+	ITEM_TAG,    /* an annotated tag object: headers and message */
+	ITEM_REF,    /* the name of a ref the push creates or moves */
+};
 
 struct push_item {
 	enum push_item_kind kind;
-	git_oid id;     /* blob, commit or tag */
+	git_oid id;     /* blob, commit or tag; for a ref, its new id */
 	git_oid old_id; /* blob at the same path in the first parent; zero if none */
-	char *path;     /* blob path in the tree; tag name for tags */
-	size_t commit;  /* index into commits, or SIZE_MAX for tags */
+	char *path;     /* blob path in the tree; ref name for tags and refs */
+	size_t commit;  /* index into commits, or SIZE_MAX for tags and refs */
 	size_t blob;    /* index into the unique blobs (ITEM_BLOB) */
+	size_t update;  /* the update it belongs to (tags and refs), else SIZE_MAX */
 };
 
 struct push {
 	git_repository *repo;
-	git_odb *quarantine; /* the incoming objects alone; NULL without quarantine */
-	struct push_update *updates;
-	size_t nupdates;
-	struct push_commit *commits;
-	size_t ncommits, capcommits;
-	struct push_item *items;
-	size_t nitems, capitems;
-	git_oid *blobs; /* unique blob ids, in the order first seen */
-	size_t nblobs, capblobs;
+	git_odb *quarantine;  /* the incoming objects alone; NULL without quarantine */
+	struct lg_vec updates; /* struct push_update */
+	struct lg_vec commits; /* struct push_commit */
+	struct lg_vec items;   /* struct push_item */
+	struct lg_vec blobs;   /* git_oid: unique blob ids, in the order first seen */
 	/* open-addressing set over blobs: index + 1, 0 empty */
 	size_t *blobset;
 	size_t blobset_cap;
 	volatile int *cancel; /* set from outside to stop a long walk */
 };
+
+#define PUSH_UPDATE(p, i) (&LG_VEC_AT(&(p)->updates, struct push_update, i))
+#define PUSH_COMMIT(p, i) (&LG_VEC_AT(&(p)->commits, struct push_commit, i))
+#define PUSH_ITEM(p, i) (&LG_VEC_AT(&(p)->items, struct push_item, i))
+#define PUSH_BLOB(p, i) (&LG_VEC_AT(&(p)->blobs, git_oid, i))
+
+void push_init(struct push *p);
+void push_release(struct push *p);
 
 /*
  * Parse the hook's standard input (every "<old> <new> <ref>" line).
@@ -71,7 +94,9 @@ int push_parse_updates(struct push *p, const char *input, size_t len, int *sha25
 /*
  * Find everything the updates add that the repository's refs do not
  * already reach. repo must see the quarantined objects; quarantine_dir
- * (may be NULL) tells which objects are new.
+ * (may be NULL) tells which objects are new. Returns 0, LG_ECANCELED when
+ * *cancel was set, LG_ETOOLARGE past the bounds above, or another error
+ * (described in d).
  */
 int push_walk(struct push *p, git_repository *repo, const char *quarantine_dir,
 	      struct lg_diag *d);
@@ -87,6 +112,14 @@ int push_order_blobs(struct push *p, const char *quarantine_dir);
 /* 1 if id is among the incoming (quarantined) objects; 1 without quarantine. */
 int push_is_incoming(const struct push *p, const git_oid *id);
 
-void push_release(struct push *p);
+/* Index of a blob among the push's unique blobs, or SIZE_MAX (before push_order_blobs only). */
+size_t push_find_blob(const struct push *p, const git_oid *id);
+
+/*
+ * A commit or tag object's raw text: where the headers end. *body gets the
+ * offset of the message (len when there is none) and *header_lines the
+ * number of header lines before it. Any bytes are accepted.
+ */
+void push_split_object(const char *raw, size_t len, size_t *body, size_t *header_lines);
 
 #endif

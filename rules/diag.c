@@ -23,6 +23,9 @@ const char *lg_strerror(int code)
 	case LG_EIO: return "input/output error";
 	case LG_EEXISTS: return "already exists";
 	case LG_EBUSY: return "busy";
+	case LG_ELIMIT: return "limit reached";
+	case LG_ECANCELED: return "cancelled";
+	case LG_ETIMEDOUT: return "timed out";
 	}
 	return "unknown error";
 }

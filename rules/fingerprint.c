@@ -17,6 +17,7 @@
 
 #include "fingerprint.h"
 #include "lg.h"
+#include "paths.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -104,23 +105,11 @@ out:
 
 char *lg_key_default_path(void)
 {
-	const char *e = getenv("LEAKGATE_KEY_FILE"), *home;
-	char *p = NULL;
+	const char *e = getenv("LEAKGATE_KEY_FILE");
 
 	if (e && *e)
 		return strdup(e);
-	e = getenv("XDG_DATA_HOME");
-	if (e && *e) {
-		if (asprintf(&p, "%s/leakgate/fingerprint.key", e) < 0)
-			return NULL;
-		return p;
-	}
-	home = getenv("HOME");
-	if (!home || !*home)
-		return NULL;
-	if (asprintf(&p, "%s/.local/share/leakgate/fingerprint.key", home) < 0)
-		return NULL;
-	return p;
+	return lg_dir_path(LG_DIR_DATA, "fingerprint.key");
 }
 
 void lg_fingerprint(const struct lg_key *key, const char *rule_id, const char *secret,

@@ -24,9 +24,8 @@ int lg_key_load(struct lg_key *key, const char *path, int create);
 /* A fresh random key that lives only in memory. */
 int lg_key_random(struct lg_key *key);
 /*
- * The default key file: $LEAKGATE_KEY_FILE, else
- * $XDG_DATA_HOME/leakgate/fingerprint.key, else
- * ~/.local/share/leakgate/fingerprint.key. Caller frees.
+ * The default key file: $LEAKGATE_KEY_FILE, else fingerprint.key in the
+ * data folder (paths.h: ~/.local/share/leakgate). Caller frees.
  */
 char *lg_key_default_path(void);
 

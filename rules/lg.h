@@ -19,6 +19,9 @@ enum {
 	LG_EIO = -6,       /* a read or write failed */
 	LG_EEXISTS = -7,   /* something that must be unique already exists */
 	LG_EBUSY = -8,     /* the database stayed locked */
+	LG_ELIMIT = -9,    /* a match, depth or time limit was reached: the result is incomplete */
+	LG_ECANCELED = -10, /* stopped from outside (a time budget) before it was done */
+	LG_ETIMEDOUT = -11, /* a deadline passed while waiting */
 };
 
 /* A static string for a result code. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "loader.h"
+#include "paths.h"
 
 char *lg_find_program(const char *name, const char *bindir)
 {
@@ -72,17 +73,10 @@ int lg_mkdir_p(const char *dir, unsigned mode)
 char *lg_cache_dir_default(void)
 {
 	const char *e = getenv("LEAKGATE_CACHE_DIR");
-	char *p = NULL;
 
 	if (e && *e)
 		return strdup(e);
-	e = getenv("XDG_CACHE_HOME");
-	if (e && *e)
-		return asprintf(&p, "%s/leakgate", e) < 0 ? NULL : p;
-	e = getenv("HOME");
-	if (e && *e)
-		return asprintf(&p, "%s/.cache/leakgate", e) < 0 ? NULL : p;
-	return NULL;
+	return lg_dir_path(LG_DIR_CACHE, NULL);
 }
 
 int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *from_cache,

@@ -29,8 +29,8 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 		    struct lg_diag *d);
 
 /*
- * $LEAKGATE_CACHE_DIR, else $XDG_CACHE_HOME/leakgate, else
- * ~/.cache/leakgate; NULL when none can be named. Caller frees.
+ * $LEAKGATE_CACHE_DIR, else the cache folder (paths.h: ~/.cache/leakgate).
+ * Caller frees.
  */
 char *lg_cache_dir_default(void);
 

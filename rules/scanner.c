@@ -15,17 +15,28 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "filter.h"
 #include "ruleset-internal.h"
 #include "scanner.h"
+#include "vec.h"
 
 #define LG_CHUNK (1u << 20)
 #define LG_OVERLAP (2 * LG_MATCH_MAX)
 #define LG_PCRE2_MATCH_LIMIT 1000000
 #define LG_JIT_STACK_MAX (1u << 20)
+/*
+ * Findings held at once while a pass settles them. A pass covers about one
+ * LG_CHUNK, and a confirmed finding takes at least a few bytes, so this is
+ * never reached by real content; if it were, the scan fails (LG_ETOOLARGE)
+ * instead of dropping what it found.
+ */
+#define LG_PENDING_MAX (4u << 20)
+#define LG_PATHS_MAX 4096
 
 struct span {
 	uint64_t start, end;
@@ -41,27 +52,28 @@ struct lg_scanner {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit;
 	signed char *code_state; /* per rule: 0 unknown, 1 ready, -1 unusable */
-	unsigned char *path_ok;  /* per rule: the document's path matched */
+	unsigned char *path_ok;  /* per rule: one of the document's paths matched */
+	unsigned char *path_tmp; /* per rule: scratch for lg_scanner_applies */
 	uint64_t *done_until;    /* per rule: reports ending here or before are covered */
 
 	/* The document under scan. */
-	char *path;
+	char **paths;
+	size_t npaths;
 	lg_finding_cb cb;
 	void *ctx;
 	int active, stop, err;
+	int cb_stop; /* the callback asked to stop: deliver nothing more */
+	char errmsg[320];
 	int no_dedupe;
 	volatile int *cancel;
 	char *buf;
 	size_t len;
-	uint64_t base;            /* document offset of buf[0] */
+	uint64_t base;            /* document offset of buf[0] (or of the pass) */
 	uint64_t own;             /* matches starting before this are reported */
-	uint64_t base_line;       /* line number at buf[0] */
+	uint64_t base_line;       /* line number at the pass's first byte */
 	uint64_t base_line_start; /* document offset where that line begins */
-	struct span *spans;
-	size_t nspans, capspans;
-	struct lg_finding *pending; /* this pass's findings, not yet reported */
-	size_t npending, cappending;
-	size_t dropped;
+	struct lg_vec spans;      /* struct span: reported, for passes still to come */
+	struct lg_vec pending;    /* struct lg_finding: this pass's, not yet reported */
 
 	/* The current pass. */
 	const char *data;
@@ -73,6 +85,11 @@ struct lg_scanner {
 int lg_looks_binary(const void *data, size_t len)
 {
 	return memchr(data, 0, len < 8000 ? len : 8000) != NULL;
+}
+
+static size_t nrules(const struct lg_scanner *s)
+{
+	return lg_ruleset_count(s->rs) ? lg_ruleset_count(s->rs) : 1;
 }
 
 int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct lg_key *key)
@@ -89,15 +106,18 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 		return LG_ENOMEM;
 	s->rs = rs;
 	s->key = *key;
+	lg_vec_init(&s->spans, sizeof(struct span), LG_PENDING_MAX);
+	lg_vec_init(&s->pending, sizeof(struct lg_finding), LG_PENDING_MAX);
 	s->code_state = calloc(n, 1);
 	s->path_ok = calloc(n, 1);
+	s->path_tmp = calloc(n, 1);
 	s->done_until = calloc(n, sizeof(*s->done_until));
 	s->buf = malloc(LG_CHUNK + 2 * LG_OVERLAP);
 	s->md = pcre2_match_data_create(100, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
 	s->jit = pcre2_jit_stack_create(32 * 1024, LG_JIT_STACK_MAX, NULL);
-	if (!s->code_state || !s->path_ok || !s->done_until || !s->buf || !s->md || !s->mctx ||
-	    !s->jit)
+	if (!s->code_state || !s->path_ok || !s->path_tmp || !s->done_until || !s->buf || !s->md ||
+	    !s->mctx || !s->jit)
 		goto fail;
 	pcre2_set_match_limit(s->mctx, LG_PCRE2_MATCH_LIMIT);
 	pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
@@ -119,6 +139,15 @@ fail:
 	return err;
 }
 
+static void free_paths(struct lg_scanner *s)
+{
+	for (size_t i = 0; i < s->npaths; i++)
+		free(s->paths[i]);
+	free(s->paths);
+	s->paths = NULL;
+	s->npaths = 0;
+}
+
 void lg_scanner_free(struct lg_scanner *s)
 {
 	if (!s)
@@ -133,11 +162,12 @@ void lg_scanner_free(struct lg_scanner *s)
 	pcre2_jit_stack_free(s->jit);
 	free(s->code_state);
 	free(s->path_ok);
+	free(s->path_tmp);
 	free(s->done_until);
 	free(s->buf);
-	free(s->path);
-	free(s->spans);
-	free(s->pending);
+	free_paths(s);
+	lg_vec_release(&s->spans);
+	lg_vec_release(&s->pending);
 	free(s);
 }
 
@@ -151,9 +181,25 @@ void lg_scanner_set_dedupe(struct lg_scanner *s, int on)
 	s->no_dedupe = !on;
 }
 
-size_t lg_scanner_dropped(const struct lg_scanner *s)
+const char *lg_scanner_error(const struct lg_scanner *s)
 {
-	return s->dropped;
+	return s->err ? s->errmsg : "";
+}
+
+/* The document's scan cannot complete: keep the first reason, stop. */
+static void scan_failed(struct lg_scanner *s, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void scan_failed(struct lg_scanner *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->stop = 1;
+	if (s->err)
+		return;
+	s->err = code;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
 }
 
 /* Characters (UTF-8 code points) from the start of pos's line to pos, plus one. */
@@ -193,27 +239,30 @@ static void locate(struct lg_scanner *s, uint64_t pos, uint64_t *line, uint64_t 
 /* A span reported by an earlier pass of this document (same rule, or any with dedupe on). */
 static int seen_span(const struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
 {
-	for (size_t i = s->nspans; i-- > 0;)
-		if (s->spans[i].start == start && s->spans[i].end == end &&
-		    (!s->no_dedupe || s->spans[i].rule == r))
+	for (size_t i = s->spans.n; i-- > 0;) {
+		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
+		if (x->start == start && x->end == end && (!s->no_dedupe || x->rule == r))
 			return 1;
+	}
 	return 0;
 }
 
-static void remember_span(struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
+/* 1 if a specific rule reported by an earlier pass overlaps [start, end). */
+static int seen_specific_overlap(const struct lg_scanner *s, uint64_t start, uint64_t end)
 {
-	if (s->nspans == s->capspans) {
-		size_t cap = s->capspans ? s->capspans * 2 : 16;
-		struct span *v = realloc(s->spans, cap * sizeof(*v));
-		if (!v)
-			return;
-		s->spans = v;
-		s->capspans = cap;
+	for (size_t i = s->spans.n; i-- > 0;) {
+		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
+		if (!x->rule->generic && x->start < end && start < x->end)
+			return 1;
 	}
-	s->spans[s->nspans].start = start;
-	s->spans[s->nspans].end = end;
-	s->spans[s->nspans].rule = r;
-	s->nspans++;
+	return 0;
+}
+
+static const char *pcre2_failure(int rc, char *buf, size_t len)
+{
+	if (pcre2_get_error_message(rc, (PCRE2_UCHAR *)buf, len) < 0)
+		snprintf(buf, len, "PCRE2 error %d", rc);
+	return buf;
 }
 
 /* A PCRE2 match [ms, me) of rule r in the current pass; ov is its ovector. */
@@ -222,6 +271,7 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	uint64_t ms = s->base + ov[0];
 	size_t gs = ov[0], ge = ov[1];
 	struct lg_finding *f;
+	int err;
 
 	/* Reported by the previous pass, or left to the next one. */
 	if (ms < s->own || (!s->final && ms >= s->base + s->dlen - LG_OVERLAP))
@@ -240,25 +290,19 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 		return;
 	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
 		return;
-	if (s->nspans + s->npending >= LG_FINDINGS_PER_DOC_MAX) {
-		s->dropped++;
+	/* Held until the pass ends, when rules that found the same bytes are settled. */
+	if ((err = lg_vec_grow(&s->pending, 1, (void **)&f))) {
+		uint64_t line, col;
+		locate(s, s->base + gs, &line, &col);
+		scan_failed(s, err, "%s while holding the findings near line %llu",
+			    err == LG_ENOMEM ? "out of memory" : "too many findings",
+			    (unsigned long long)line);
 		return;
 	}
-	if (s->npending == s->cappending) {
-		size_t cap = s->cappending ? s->cappending * 2 : 16;
-		struct lg_finding *v = realloc(s->pending, cap * sizeof(*v));
-		if (!v)
-			return;
-		s->pending = v;
-		s->cappending = cap;
-	}
-	/* Held until the pass ends, when rules that found the same bytes are settled. */
-	f = &s->pending[s->npending++];
-	memset(f, 0, sizeof(*f));
 	f->rule = r;
 	f->start = s->base + gs;
 	f->end = s->base + ge;
-	f->path = s->path;
+	f->path = s->npaths ? s->paths[0] : NULL;
 	locate(s, f->start, &f->line, &f->column);
 	f->column_chars = char_column(s, f->start);
 	locate(s, f->end - 1, &f->end_line, &f->end_column);
@@ -277,6 +321,20 @@ static int cmp_pending(const void *a, const void *b)
 	return x->rule->index < y->rule->index ? -1 : x->rule->index > y->rule->index;
 }
 
+/* Hand one finding to the caller; its negative code ends the scan, a positive one stops it. */
+static void deliver(struct lg_scanner *s, const struct lg_finding *f)
+{
+	int rc;
+
+	if (!s->cb)
+		return;
+	rc = s->cb(f, s->ctx);
+	if (rc < 0)
+		scan_failed(s, rc, "stopped by the caller: %s", lg_strerror(rc));
+	if (rc)
+		s->stop = s->cb_stop = 1;
+}
+
 /*
  * Settle and report the pass's findings, in document order. A secret that
  * several rules extract is reported once, under the most specific rule: a
@@ -285,35 +343,40 @@ static int cmp_pending(const void *a, const void *b)
  */
 static void flush_pending(struct lg_scanner *s)
 {
-	size_t n = s->npending;
+	struct lg_finding *v = s->pending.v;
+	size_t n = s->pending.n;
 
 	if (n == 0)
 		return;
-	qsort(s->pending, n, sizeof(*s->pending), cmp_pending);
-	for (size_t i = 0; i < n && !s->stop; i++) {
-		struct lg_finding *f = &s->pending[i];
-		int drop = 0;
+	qsort(v, n, sizeof(*v), cmp_pending);
+	/* After a failure, what was found is still delivered: the caller decides. */
+	for (size_t i = 0; i < n && !s->cb_stop; i++) {
+		struct lg_finding *f = &v[i];
+		struct span sp = {f->start, f->end, f->rule};
+		int drop = 0, err;
 
 		if (!s->no_dedupe && f->rule->generic) {
 			for (size_t k = 0; k < n && !drop; k++) {
-				const struct lg_finding *g = &s->pending[k];
+				const struct lg_finding *g = &v[k];
 				drop = k != i && !g->rule->generic && g->start < f->end && f->start < g->end;
 			}
+			if (!drop)
+				drop = seen_specific_overlap(s, f->start, f->end);
 		}
 		for (size_t k = 0; k < i && !drop; k++) {
-			const struct lg_finding *g = &s->pending[k];
-			drop = g->rule && g->start == f->start && g->end == f->end &&
-			       (!s->no_dedupe || g->rule == f->rule);
+			const struct lg_finding *g = &v[k];
+			drop = g->start == f->start && g->end == f->end && (!s->no_dedupe || g->rule == f->rule);
 		}
 		if (!drop)
 			drop = seen_span(s, f->start, f->end, f->rule);
 		if (drop)
 			continue;
-		remember_span(s, f->start, f->end, f->rule);
-		if (s->cb && s->cb(f, s->ctx))
-			s->stop = 1;
+		/* Passes still to come must not report it again. */
+		if (!s->final && !s->stop && (err = lg_vec_push(&s->spans, &sp)))
+			scan_failed(s, err, "out of memory while settling the findings");
+		deliver(s, f);
 	}
-	s->npending = 0;
+	s->pending.n = 0;
 }
 
 static void confirm(struct lg_scanner *s, struct lg_rule *r, size_t to)
@@ -326,15 +389,26 @@ static void confirm(struct lg_scanner *s, struct lg_rule *r, size_t to)
 		off = (size_t)(*done - s->base);
 	if (s->code_state[r->index] == 0)
 		s->code_state[r->index] = lg_rule_prepare_code(s->rs, r) ? -1 : 1;
-	if (s->code_state[r->index] < 0)
+	if (s->code_state[r->index] < 0) {
+		scan_failed(s, LG_EINVALID, "rule '%s': its pattern cannot be compiled by PCRE2 to confirm a match",
+			    r->id);
 		return;
+	}
 	for (;;) {
 		const PCRE2_SIZE *ov;
 		int rc = pcre2_match(r->code, (PCRE2_SPTR)s->data, limit, off, 0, s->md, s->mctx);
 
 		if (rc < 0) {
-			if (rc != PCRE2_ERROR_NOMATCH && !s->err)
-				s->err = LG_ERROR;
+			if (rc != PCRE2_ERROR_NOMATCH) {
+				char msg[160];
+				uint64_t line, col;
+				int limit_hit = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+						rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+				locate(s, s->base + to - (to > 0), &line, &col);
+				scan_failed(s, limit_hit ? LG_ELIMIT : LG_ERROR,
+					    "rule '%s': a match near line %llu could not be confirmed: %s", r->id,
+					    (unsigned long long)line, pcre2_failure(rc, msg, sizeof(msg)));
+			}
 			if (*done < s->base + to)
 				*done = s->base + to;
 			return;
@@ -352,6 +426,15 @@ static void confirm(struct lg_scanner *s, struct lg_rule *r, size_t to)
 	}
 }
 
+static int cancelled(struct lg_scanner *s)
+{
+	if (s->cancel && *s->cancel) {
+		scan_failed(s, LG_ECANCELED, "cancelled before the document was scanned to its end");
+		return 1;
+	}
+	return 0;
+}
+
 static int on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		  void *ctx)
 {
@@ -360,10 +443,8 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 
 	(void)from;
 	(void)flags;
-	if (s->cancel && *s->cancel) {
-		s->stop = 1;
+	if (cancelled(s))
 		return 1;
-	}
 	if (r->path_pattern && !s->path_ok[id])
 		return 0;
 	if (s->base + to <= s->done_until[id])
@@ -384,74 +465,155 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 	 * Coverage is per pass: the previous pass may have looked at a match
 	 * in its deferred tail without reporting it.
 	 */
-	memset(s->done_until, 0, (lg_ruleset_count(s->rs) ? lg_ruleset_count(s->rs) : 1) *
-					 sizeof(*s->done_until));
-	if (s->rs->content_db && len && !s->stop) {
+	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
+	if (s->rs->content_db && len && !s->stop && !cancelled(s)) {
 		hs_error_t e = hs_scan(s->rs->content_db, data, (unsigned)len, 0, s->scratch, on_hit, s);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED && !s->err)
-			s->err = LG_ERROR;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			scan_failed(s, e == HS_NOMEM ? LG_ENOMEM : LG_ERROR,
+				    "Hyperscan could not scan the document (error %d)", (int)e);
 	}
 	flush_pending(s);
-	if (!final && len > LG_OVERLAP && s->own < s->base + len - LG_OVERLAP)
+	if (!final && len > LG_OVERLAP && s->own < s->base + len - LG_OVERLAP) {
+		size_t keep = 0;
 		s->own = s->base + len - LG_OVERLAP;
+		/*
+		 * Later passes report only matches that start at own or after, and
+		 * a secret starts no earlier than its match: spans before own can
+		 * never be reported again, so memory stays bounded.
+		 */
+		for (size_t i = 0; i < s->spans.n; i++) {
+			struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
+			if (x->end + LG_MATCH_MAX > s->own)
+				LG_VEC_AT(&s->spans, struct span, keep++) = *x;
+		}
+		s->spans.n = keep;
+	}
 }
 
 static int on_path_hit(unsigned id, unsigned long long from, unsigned long long to,
 		       unsigned flags, void *ctx)
 {
-	struct lg_scanner *s = ctx;
+	unsigned char *mask = ctx;
 
 	(void)from;
 	(void)to;
 	(void)flags;
-	s->path_ok[id] = 1;
+	mask[id] = 1;
 	return 0;
 }
 
-int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void *ctx)
+/* The rules whose path pattern matches path, into mask (one byte per rule). */
+static int match_path(struct lg_scanner *s, const char *path, unsigned char *mask)
+{
+	hs_error_t e;
+
+	memset(mask, 0, nrules(s));
+	if (!s->rs->path_db)
+		return LG_OK;
+	e = hs_scan(s->rs->path_db, path, (unsigned)strlen(path), 0, s->scratch, on_path_hit, mask);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return e == HS_NOMEM ? LG_ENOMEM : LG_ERROR;
+	return LG_OK;
+}
+
+int lg_scanner_applies(struct lg_scanner *s, const struct lg_rule *r, const char *path)
+{
+	int err;
+
+	if (!r->path_pattern)
+		return 1;
+	if (!path)
+		return 0;
+	if ((err = match_path(s, path, s->path_tmp)))
+		return err;
+	return s->path_tmp[r->index];
+}
+
+int lg_scan_begin_paths(struct lg_scanner *s, const char *const *paths, size_t npaths,
+			lg_finding_cb cb, void *ctx)
 {
 	size_t n = lg_ruleset_count(s->rs);
+	int err;
 
-	free(s->path);
-	s->path = path ? strdup(path) : NULL;
-	if (path && !s->path)
-		return LG_ENOMEM;
+	free_paths(s);
 	s->cb = cb;
 	s->ctx = ctx;
 	s->active = 1;
 	s->stop = 0;
+	s->cb_stop = 0;
 	s->err = 0;
+	s->errmsg[0] = '\0';
 	s->len = 0;
 	s->base = 0;
 	s->own = 0;
 	s->base_line = 1;
 	s->base_line_start = 0;
-	s->nspans = 0;
-	s->npending = 0;
-	s->dropped = 0;
-	memset(s->path_ok, 0, n ? n : 1);
-	memset(s->done_until, 0, (n ? n : 1) * sizeof(*s->done_until));
-	if (!path || !s->rs->path_db)
-		return LG_OK;
-	hs_scan(s->rs->path_db, path, (unsigned)strlen(path), 0, s->scratch, on_path_hit, s);
-	/* A path rule without a content pattern: the file itself is the finding. */
-	for (size_t i = 0; i < n && !s->stop; i++) {
-		struct lg_rule *r = s->rs->rules[i];
-		const char *base = strrchr(path, '/');
-		struct lg_finding f;
-
-		if (!s->path_ok[i] || r->pattern)
-			continue;
-		base = base ? base + 1 : path;
-		memset(&f, 0, sizeof(f));
-		f.rule = r;
-		snprintf(f.preview, sizeof(f.preview), "%s", base);
-		f.path = s->path;
-		lg_fingerprint(&s->key, lg_rule_id(r), path, strlen(path), f.fingerprint);
-		if (s->cb && s->cb(&f, s->ctx))
-			s->stop = 1;
+	s->spans.n = 0;
+	s->pending.n = 0;
+	memset(s->path_ok, 0, nrules(s));
+	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
+	if (npaths > LG_PATHS_MAX) {
+		scan_failed(s, LG_ETOOLARGE, "a document with more than %u names", LG_PATHS_MAX);
+		return s->err;
 	}
-	return LG_OK;
+	if (npaths && !(s->paths = calloc(npaths, sizeof(*s->paths)))) {
+		scan_failed(s, LG_ENOMEM, "out of memory");
+		return s->err;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		if (!paths[i])
+			continue;
+		if (!(s->paths[s->npaths++] = strdup(paths[i]))) {
+			scan_failed(s, LG_ENOMEM, "out of memory");
+			return s->err;
+		}
+	}
+	if (!s->rs->path_db)
+		return LG_OK;
+	for (size_t p = 0; p < s->npaths && !s->stop; p++) {
+		const char *path = s->paths[p], *base = strrchr(path, '/');
+
+		if ((err = match_path(s, path, s->path_tmp))) {
+			scan_failed(s, err, "Hyperscan could not match the path %s", path);
+			return s->err;
+		}
+		base = base ? base + 1 : path;
+		for (size_t i = 0; i < n && !s->cb_stop; i++) {
+			struct lg_rule *r = s->rs->rules[i];
+			struct lg_finding f;
+
+			if (!s->path_tmp[i])
+				continue;
+			s->path_ok[i] = 1;
+			/* A path rule without a content pattern: the file itself is the finding. */
+			if (r->pattern)
+				continue;
+			memset(&f, 0, sizeof(f));
+			f.rule = r;
+			snprintf(f.preview, sizeof(f.preview), "%s", base);
+			f.path = path;
+			lg_fingerprint(&s->key, lg_rule_id(r), path, strlen(path), f.fingerprint);
+			deliver(s, &f);
+		}
+	}
+	return s->err;
+}
+
+int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void *ctx)
+{
+	return lg_scan_begin_paths(s, &path, path ? 1 : 0, cb, ctx);
+}
+
+/* Count the lines in [from, to) of the pass into the base line. */
+static void advance_lines(struct lg_scanner *s, const char *data, size_t from, size_t to)
+{
+	const char *q = data + from, *end = data + to, *nl;
+
+	while (q < end && (nl = memchr(q, '\n', (size_t)(end - q)))) {
+		s->base_line++;
+		s->base_line_start = s->base + (uint64_t)(nl + 1 - data);
+		q = nl + 1;
+	}
 }
 
 int lg_scan_feed(struct lg_scanner *s, const void *data, size_t len)
@@ -469,20 +631,15 @@ int lg_scan_feed(struct lg_scanner *s, const void *data, size_t len)
 		len -= take;
 		if (s->len == cap) {
 			size_t keep_from = s->len - 2 * LG_OVERLAP;
-			const char *q = s->buf, *end = s->buf + keep_from, *nl;
 
 			run_pass(s, s->buf, s->len, 0);
-			while (q < end && (nl = memchr(q, '\n', (size_t)(end - q)))) {
-				s->base_line++;
-				s->base_line_start = s->base + (uint64_t)(nl + 1 - s->buf);
-				q = nl + 1;
-			}
+			advance_lines(s, s->buf, 0, keep_from);
 			memmove(s->buf, s->buf + keep_from, s->len - keep_from);
 			s->base += keep_from;
 			s->len -= keep_from;
 		}
 	}
-	return LG_OK;
+	return s->err;
 }
 
 int lg_scan_end(struct lg_scanner *s)
@@ -495,20 +652,36 @@ int lg_scan_end(struct lg_scanner *s)
 	return s->err;
 }
 
-int lg_scan_buffer(struct lg_scanner *s, const char *path, const void *data, size_t len,
-		   lg_finding_cb cb, void *ctx)
+int lg_scan_buffer_paths(struct lg_scanner *s, const char *const *paths, size_t npaths,
+			 const void *data, size_t len, lg_finding_cb cb, void *ctx)
 {
-	int err = lg_scan_begin(s, path, cb, ctx);
+	const char *p = data;
+	const size_t cap = LG_CHUNK + 2 * LG_OVERLAP;
+	size_t at = 0;
+	int err = lg_scan_begin_paths(s, paths, npaths, cb, ctx);
 
 	if (err)
 		return err;
-	if (len > 0xffffffffu - LG_CHUNK) {
-		/* Hyperscan's block mode takes at most 4 GiB: stream it. */
-		err = lg_scan_feed(s, data, len);
-		return err ? err : lg_scan_end(s);
+	/*
+	 * The same passes as streaming, over the caller's memory: each covers
+	 * at most cap bytes, so the findings held at once stay bounded.
+	 */
+	while (!s->stop && len - at > cap) {
+		size_t keep_from = cap - 2 * LG_OVERLAP;
+
+		run_pass(s, p + at, cap, 0);
+		advance_lines(s, p + at, 0, keep_from);
+		s->base += keep_from;
+		at += keep_from;
 	}
 	if (!s->stop)
-		run_pass(s, data, len, 1);
+		run_pass(s, p + at, len - at, 1);
 	s->active = 0;
 	return s->err;
+}
+
+int lg_scan_buffer(struct lg_scanner *s, const char *path, const void *data, size_t len,
+		   lg_finding_cb cb, void *ctx)
+{
+	return lg_scan_buffer_paths(s, &path, path ? 1 : 0, data, len, cb, ctx);
 }

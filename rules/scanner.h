@@ -32,13 +32,16 @@ struct lg_finding {
 	char fingerprint[LG_FP_HEX + 1];
 };
 
-/* Return 0 to go on, anything else to stop the document's scan. */
+/*
+ * Return 0 to go on; a negative lg code ends the document's scan, and the
+ * scan returns that code (a caller that can hold no more findings says
+ * LG_ETOOLARGE). Every finding the rules confirm reaches the callback:
+ * there is no cap on how many a document may have.
+ */
 typedef int (*lg_finding_cb)(const struct lg_finding *f, void *ctx);
 
 /* A match may be this long at most; longer ones are cut (docs/rule-format.md). */
 #define LG_MATCH_MAX 2048
-/* Findings per document beyond which the rest are only counted. */
-#define LG_FINDINGS_PER_DOC_MAX 1000
 
 /*
  * A scanner over rs (compiled; it must outlive the scanner). key gives
@@ -50,14 +53,41 @@ void lg_scanner_free(struct lg_scanner *s);
 /*
  * Streaming: begin a document (path may be NULL; path rules then do not
  * apply), feed it in pieces of any size, end it. Memory stays bounded
- * whatever the document's size. Returns 0, or a negative code.
+ * whatever the document's size or number of findings.
+ *
+ * Every call returns 0 or a negative code, and a document whose scan did
+ * not complete always ends in one: LG_ENOMEM, LG_ELIMIT (a rule's
+ * confirmation hit PCRE2's match or depth limit), LG_ECANCELED (the cancel
+ * flag), LG_ERROR (Hyperscan or PCRE2 failed), or the callback's code.
+ * lg_scanner_error() then says what happened, naming the rule and line.
+ * Once a call has failed the rest of the document is not scanned.
  */
 int lg_scan_begin(struct lg_scanner *s, const char *path, lg_finding_cb cb, void *ctx);
+/*
+ * A document with several names (a blob the push adds under several
+ * paths): a path-scoped rule applies when any of them matches it; path
+ * rules without content report each matching name. Findings carry
+ * paths[0]; lg_scanner_applies() tells which names a finding's rule
+ * covers.
+ */
+int lg_scan_begin_paths(struct lg_scanner *s, const char *const *paths, size_t npaths,
+			lg_finding_cb cb, void *ctx);
 int lg_scan_feed(struct lg_scanner *s, const void *data, size_t len);
 int lg_scan_end(struct lg_scanner *s);
 /* The same for a document held whole in memory. */
 int lg_scan_buffer(struct lg_scanner *s, const char *path, const void *data, size_t len,
 		   lg_finding_cb cb, void *ctx);
+int lg_scan_buffer_paths(struct lg_scanner *s, const char *const *paths, size_t npaths,
+			 const void *data, size_t len, lg_finding_cb cb, void *ctx);
+
+/* What stopped the last document's scan, in one line; "" when it completed. */
+const char *lg_scanner_error(const struct lg_scanner *s);
+
+/*
+ * Whether rule r applies to a file at path: 1 when r has no path pattern
+ * or its path pattern matches; 0 when not; negative on an error.
+ */
+int lg_scanner_applies(struct lg_scanner *s, const struct lg_rule *r, const char *path);
 
 /*
  * By default a secret that two rules extract (the same bytes) is reported
@@ -67,12 +97,9 @@ void lg_scanner_set_dedupe(struct lg_scanner *s, int on);
 
 /*
  * A flag another thread may set to stop scans early (a time budget); the
- * scan in progress then ends as soon as it notices, with what it found.
+ * scan in progress then ends with LG_ECANCELED as soon as it notices.
  */
 void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag);
-
-/* Findings of the last document that were over LG_FINDINGS_PER_DOC_MAX. */
-size_t lg_scanner_dropped(const struct lg_scanner *s);
 
 /* 1 if the data looks binary (a NUL byte in the first 8000 bytes, as git decides). */
 int lg_looks_binary(const void *data, size_t len);

@@ -107,15 +107,15 @@ int lg_utf16_feed(struct lg_utf16 *u, struct lg_scanner *s, const void *data, si
 	return 0;
 }
 
-int lg_scan_utf16(struct lg_scanner *s, enum lg_utf16_kind kind, const char *path, const void *data,
-		  size_t len, lg_finding_cb cb, void *ctx)
+int lg_scan_utf16(struct lg_scanner *s, enum lg_utf16_kind kind, const char *const *paths,
+		  size_t npaths, const void *data, size_t len, lg_finding_cb cb, void *ctx)
 {
 	struct lg_utf16 *u = lg_utf16_new(kind);
 	int err, err2;
 
 	if (!u)
 		return LG_ENOMEM;
-	if ((err = lg_scan_begin(s, path, cb, ctx))) {
+	if ((err = lg_scan_begin_paths(s, paths, npaths, cb, ctx))) {
 		lg_utf16_free(u);
 		return err;
 	}

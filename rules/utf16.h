@@ -31,8 +31,8 @@ struct lg_utf16 *lg_utf16_new(enum lg_utf16_kind kind);
 int lg_utf16_feed(struct lg_utf16 *u, struct lg_scanner *s, const void *data, size_t len);
 void lg_utf16_free(struct lg_utf16 *u);
 
-/* One whole document: lg_scan_begin, the converted text, lg_scan_end. */
-int lg_scan_utf16(struct lg_scanner *s, enum lg_utf16_kind kind, const char *path, const void *data,
-		  size_t len, lg_finding_cb cb, void *ctx);
+/* One whole document: lg_scan_begin_paths, the converted text, lg_scan_end. */
+int lg_scan_utf16(struct lg_scanner *s, enum lg_utf16_kind kind, const char *const *paths,
+		  size_t npaths, const void *data, size_t len, lg_finding_cb cb, void *ctx);
 
 #endif

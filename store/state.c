@@ -18,7 +18,14 @@
 #include <sqlite3.h>
 
 #include "loader.h"
+#include "ruleset.h"
 #include "store.h"
+#include "vec.h"
+
+/* Exemptions in force at once; more is an administrator's mistake, and refused. */
+#define LG_EXEMPTIONS_MAX 100000
+/* One page of events as JSON (pages are at most a few hundred events). */
+#define LG_EVENTS_PAGE_MAX_BYTES (256u << 20)
 
 int64_t lg_now_ms(void)
 {
@@ -73,28 +80,57 @@ void lg_store_free_list(char **v, size_t n)
 	free(v);
 }
 
-int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, size_t *ndisabled)
+/* What a failed step means, as an lg code. */
+static int step_error(int rc)
+{
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return LG_EBUSY;
+	return (rc & 0xff) == SQLITE_NOMEM ? LG_ENOMEM : LG_ERROR;
+}
+
+int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, size_t *ndisabled,
+			  struct lg_diag *d)
 {
 	sqlite3_stmt *q = NULL;
 	json_t *rules = json_array();
-	char **v = NULL;
-	size_t n = 0;
-	int err = LG_ERROR, rc;
+	struct lg_vec v = LG_VEC_INIT(sizeof(char *), LG_RULES_MAX);
+	int err = LG_ENOMEM, rc;
 
 	*pack = NULL;
 	*disabled = NULL;
 	*ndisabled = 0;
-	if (!rules || prepare(st, "SELECT json FROM rules ORDER BY id", &q))
+	if (!rules)
 		goto out;
+	err = LG_ERROR;
+	if (prepare(st, "SELECT id, json FROM rules ORDER BY id", &q)) {
+		lg_diag_add(d, NULL, NULL, NULL, "cannot read the custom rules: %s", sqlite3_errmsg(lg_store_db(st)));
+		goto out;
+	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		json_t *r = json_loads(col_text(q, 0), 0, NULL);
-		if (r)
-			json_array_append_new(rules, r);
+		json_error_t je;
+		json_t *r = json_loads(col_text(q, 1), 0, &je);
+		/* A stored rule that no longer parses is not left out: the rules are broken. */
+		if (!json_is_object(r)) {
+			lg_diag_add(d, "custom", col_text(q, 0), NULL,
+				    "the rule stored in the database is not a JSON object (%s); fix or remove it "
+				    "(leakgate rules remove %s)",
+				    r ? "another JSON value" : je.text, col_text(q, 0));
+			json_decref(r);
+			err = LG_EINVALID;
+			goto out;
+		}
+		if (json_array_append_new(rules, r)) {
+			err = LG_ENOMEM;
+			goto out;
+		}
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		err = step_error(rc);
+		lg_diag_add(d, NULL, NULL, NULL, "cannot read the custom rules: %s", sqlite3_errmsg(lg_store_db(st)));
 		goto out;
+	}
 	if (json_array_size(rules)) {
 		json_t *doc = json_pack("{s:s, s:O}", "pack", "custom", "rules", rules);
 		*pack = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -102,23 +138,27 @@ int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, si
 		if (!*pack)
 			goto out;
 	}
-	if (prepare(st, "SELECT id FROM rule_states WHERE enabled = 0 ORDER BY id", &q))
+	if (prepare(st, "SELECT id FROM rule_states WHERE enabled = 0 ORDER BY id", &q)) {
+		lg_diag_add(d, NULL, NULL, NULL, "cannot read the rule states: %s", sqlite3_errmsg(lg_store_db(st)));
 		goto out;
+	}
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		char **nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!nv)
-			break;
-		v = nv;
-		v[n++] = strdup(col_text(q, 0));
+		char *id = strdup(col_text(q, 0));
+		if (!id || (err = lg_vec_push(&v, &id))) {
+			free(id);
+			err = id ? err : LG_ENOMEM;
+			goto out;
+		}
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		err = step_error(rc);
+		lg_diag_add(d, NULL, NULL, NULL, "cannot read the rule states: %s", sqlite3_errmsg(lg_store_db(st)));
 		goto out;
-	*disabled = v;
-	*ndisabled = n;
-	v = NULL;
-	n = 0;
+	}
+	*ndisabled = v.n;
+	*disabled = lg_vec_steal(&v);
 	err = LG_OK;
 out:
 	if (err) {
@@ -126,7 +166,7 @@ out:
 		*pack = NULL;
 	}
 	sqlite3_finalize(q);
-	lg_store_free_list(v, n);
+	lg_store_free_list(v.v, v.n);
 	json_decref(rules);
 	return err;
 }
@@ -266,10 +306,8 @@ int lg_store_load_rules(struct lg_store *st, const struct lg_load_opts *base,
 
 	*out = NULL;
 	if (st) {
-		if ((err = lg_store_rule_sources(st, &pack, &sdis, &nsdis))) {
-			lg_diag_add(d, NULL, NULL, NULL, "cannot read the rules from the database");
+		if ((err = lg_store_rule_sources(st, &pack, &sdis, &nsdis, d)))
 			return err;
-		}
 		/* Only states that turn rules off matter; ids of rules no longer there are skipped below. */
 		dis = calloc(base->ndisabled + nsdis + 1, sizeof(*dis));
 		if (!dis) {
@@ -354,9 +392,8 @@ int lg_store_exemptions_active(struct lg_store *st, int64_t now_ms, struct lg_ex
 			       size_t *nout)
 {
 	sqlite3_stmt *q = NULL;
-	struct lg_exemption *v = NULL;
-	size_t n = 0;
-	int rc;
+	struct lg_vec v = LG_VEC_INIT(sizeof(struct lg_exemption), LG_EXEMPTIONS_MAX);
+	int rc, err = LG_OK;
 
 	*out = NULL;
 	*nout = 0;
@@ -366,25 +403,33 @@ int lg_store_exemptions_active(struct lg_store *st, int64_t now_ms, struct lg_ex
 		return LG_ERROR;
 	sqlite3_bind_int64(q, 1, now_ms);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct lg_exemption *nv = realloc(v, (n + 1) * sizeof(*nv));
-		if (!nv)
+		struct lg_exemption *e;
+		if ((err = lg_vec_grow(&v, 1, (void **)&e)))
 			break;
-		v = nv;
-		v[n].id = sqlite3_column_int64(q, 0);
-		v[n].repo_glob = col_dup(q, 1);
-		v[n].fingerprint = col_dup(q, 2);
-		v[n].rule_id = col_dup(q, 3);
-		v[n].path_glob = col_dup(q, 4);
-		v[n].expires_ms = sqlite3_column_int64(q, 5);
-		n++;
+		e->id = sqlite3_column_int64(q, 0);
+		e->repo_glob = col_dup(q, 1);
+		e->fingerprint = col_dup(q, 2);
+		e->rule_id = col_dup(q, 3);
+		e->path_glob = col_dup(q, 4);
+		e->expires_ms = sqlite3_column_int64(q, 5);
+		/* A glob or value lost to a failed copy would widen or drop the exemption. */
+		if ((sqlite3_column_type(q, 1) != SQLITE_NULL && !e->repo_glob) ||
+		    (sqlite3_column_type(q, 2) != SQLITE_NULL && !e->fingerprint) ||
+		    (sqlite3_column_type(q, 3) != SQLITE_NULL && !e->rule_id) ||
+		    (sqlite3_column_type(q, 4) != SQLITE_NULL && !e->path_glob)) {
+			err = LG_ENOMEM;
+			break;
+		}
 	}
 	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		lg_exemptions_free(v, n);
-		return (rc & 0xff) == SQLITE_BUSY ? LG_EBUSY : LG_ERROR;
+	if (!err && rc != SQLITE_DONE)
+		err = step_error(rc);
+	if (err) {
+		lg_exemptions_free(v.v, v.n);
+		return err;
 	}
-	*out = v;
-	*nout = n;
+	*nout = v.n;
+	*out = lg_vec_steal(&v);
 	return LG_OK;
 }
 
@@ -663,7 +708,7 @@ int lg_store_tokens_list(struct lg_store *st, json_t **out)
 
 #define EVENT_COLS                                                                          \
 	"id, time_ms, kind, repo, pusher, protocol, refs, findings, reason, exemptions,"     \
-	" duration_ms, bytes_scanned, objects_scanned, ruleset"
+	" duration_ms, bytes_scanned, objects_scanned, ruleset, uid, skipped"
 
 static json_t *parsed(sqlite3_stmt *q, int i, const char *dflt)
 {
@@ -689,6 +734,8 @@ static json_t *event_row(sqlite3_stmt *q)
 	json_object_set_new(o, "bytes_scanned", json_integer(sqlite3_column_int64(q, 11)));
 	json_object_set_new(o, "objects_scanned", json_integer(sqlite3_column_int64(q, 12)));
 	json_object_set_new(o, "ruleset", json_string(col_text(q, 13)));
+	json_object_set_new(o, "uid", json_string(col_text(q, 14)));
+	json_object_set_new(o, "skipped", parsed(q, 15, "[]"));
 	return o;
 }
 
@@ -711,7 +758,8 @@ int lg_event_kind_valid(const char *s)
 	" 'reason', reason,"                                                                          \
 	" 'exemptions', json(CASE WHEN json_valid(exemptions) THEN exemptions ELSE '[]' END),"        \
 	" 'duration_ms', duration_ms, 'bytes_scanned', bytes_scanned,"                                \
-	" 'objects_scanned', objects_scanned, 'ruleset', ruleset)"
+	" 'objects_scanned', objects_scanned, 'ruleset', ruleset, 'uid', coalesce(uid, ''),"         \
+	" 'skipped', json(CASE WHEN json_valid(skipped) THEN skipped ELSE '[]' END))"
 
 int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, char **text,
 			 int64_t *next_cursor)
@@ -719,8 +767,8 @@ int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, c
 	sqlite3_stmt *q = NULL;
 	int limit = f->limit > 0 ? f->limit : 50, n = 0, rc;
 	int64_t last = 0;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct lg_vec buf = LG_VEC_INIT(1, LG_EVENTS_PAGE_MAX_BYTES);
+	int err = LG_OK;
 
 	*text = NULL;
 	*next_cursor = 0;
@@ -760,36 +808,21 @@ int lg_store_events_page(struct lg_store *st, const struct lg_event_filter *f, c
 			break;
 		}
 		last = sqlite3_column_int64(q, 0);
-		if (len + rl + 3 > cap) {
-			size_t ncap = cap ? cap : 16384;
-			char *nb;
-			while (ncap < len + rl + 3)
-				ncap *= 2;
-			nb = realloc(buf, ncap);
-			if (!nb) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		buf[len++] = n ? ',' : '[';
-		memcpy(buf + len, row, rl);
-		len += rl;
+		if ((err = lg_vec_putn(&buf, n ? "," : "[", 1)) || (err = lg_vec_putn(&buf, row, rl)))
+			break;
 		n++;
 	}
 	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		free(buf);
-		return (rc & 0xff) == SQLITE_BUSY ? LG_EBUSY : LG_ERROR;
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = step_error(rc);
+	if (!err)
+		err = lg_vec_puts(&buf, n ? "]" : "[]");
+	if (err) {
+		lg_vec_release(&buf);
+		*next_cursor = 0;
+		return err;
 	}
-	if (!buf && !(buf = malloc(3)))
-		return LG_ENOMEM;
-	if (n == 0)
-		buf[len++] = '[';
-	buf[len++] = ']';
-	buf[len] = '\0';
-	*text = buf;
+	*text = lg_vec_steal(&buf);
 	return LG_OK;
 }
 

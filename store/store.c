@@ -12,14 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <sqlite3.h>
 
+#include "fingerprint.h"
 #include "loader.h"
+#include "paths.h"
 #include "store.h"
 
 struct lg_store {
 	sqlite3 *db;
 	sqlite3_stmt *data_version; /* prepared on first use */
+	int64_t deadline_ms;        /* no lock wait goes past it (0: none) */
+	int64_t busy_since;
+	char id[33];
 };
 
 static const char *const migrations[] = {
@@ -121,6 +131,15 @@ static const char *const migrations[] = {
 	" WHERE (metric = 'duration_ms' AND le >= new.duration_ms)"
 	" OR (metric = 'bytes_scanned' AND le >= new.bytes_scanned);"
 	" END;",
+	/*
+	 * 4: events carry a uid, so that one written twice (to the spool and
+	 * later to the database) is stored once; the files a push skipped; and
+	 * the database's own id, which markers beside the key remember.
+	 */
+	"ALTER TABLE events ADD COLUMN uid TEXT;"
+	"ALTER TABLE events ADD COLUMN skipped TEXT NOT NULL DEFAULT '[]';"
+	"CREATE UNIQUE INDEX events_uid ON events(uid);"
+	"INSERT OR IGNORE INTO meta (key, value) VALUES ('db_id', lower(hex(randomblob(16))));",
 };
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 
@@ -132,17 +151,10 @@ struct sqlite3 *lg_store_db(struct lg_store *st)
 char *lg_store_default_path(void)
 {
 	const char *e = getenv("LEAKGATE_DB");
-	char *p = NULL;
 
 	if (e && *e)
 		return strdup(e);
-	e = getenv("XDG_STATE_HOME");
-	if (e && *e)
-		return asprintf(&p, "%s/leakgate/leakgate.db", e) < 0 ? NULL : p;
-	e = getenv("HOME");
-	if (e && *e)
-		return asprintf(&p, "%s/.local/state/leakgate/leakgate.db", e) < 0 ? NULL : p;
-	return NULL;
+	return lg_dir_path(LG_DIR_STATE, "leakgate.db");
 }
 
 static int exec(struct lg_store *st, const char *sql, const char *path, struct lg_diag *d)
@@ -225,15 +237,208 @@ void lg_store_init(void)
 	pthread_once(&once, configure_sqlite);
 }
 
-int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d)
+/*
+ * Waiting for another writer: at most LG_STORE_BUSY_MS per wait, and never
+ * past the deadline, so that a hook always decides within its budget.
+ */
+static int on_busy(void *arg, int count)
+{
+	struct lg_store *st = arg;
+	int64_t now = lg_now_ms(), until, wait;
+
+	if (count == 0)
+		st->busy_since = now;
+	until = st->busy_since + LG_STORE_BUSY_MS;
+	if (st->deadline_ms && st->deadline_ms < until)
+		until = st->deadline_ms;
+	if (now >= until)
+		return 0;
+	wait = count < 10 ? 1 : count < 100 ? 5 : 20;
+	if (wait > until - now)
+		wait = until - now;
+	usleep((useconds_t)wait * 1000);
+	return 1;
+}
+
+void lg_store_set_deadline(struct lg_store *st, int64_t deadline_ms)
+{
+	st->deadline_ms = deadline_ms;
+}
+
+const char *lg_store_id(const struct lg_store *st)
+{
+	return st->id;
+}
+
+/* ---- markers: which databases this user's leakgate has created ---- */
+
+/* The absolute form of path (its folder resolved when it exists). Caller frees. */
+static char *absolute(const char *path)
+{
+	char *dir = strdup(path), *slash, *real = NULL, *out = NULL, cwd[4096];
+	const char *base;
+
+	if (!dir)
+		return NULL;
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		real = realpath(slash == dir ? "/" : dir, NULL);
+	} else {
+		base = path;
+		real = getcwd(cwd, sizeof(cwd)) ? strdup(cwd) : NULL;
+	}
+	if (real) {
+		if (asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", base) < 0)
+			out = NULL;
+	} else if (path[0] == '/') {
+		out = strdup(path);
+	} else if (getcwd(cwd, sizeof(cwd)) && asprintf(&out, "%s/%s", cwd, path) < 0) {
+		out = NULL;
+	}
+	free(real);
+	free(dir);
+	return out;
+}
+
+/* The marker file of the database at abs, or NULL (no markers, or no memory). */
+static char *marker_path(const char *marker_dir, const char *abs)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char dig[32];
+	char name[33], *dir = NULL, *key = NULL, *p = NULL, *slash;
+
+	if (marker_dir && !*marker_dir)
+		return NULL;
+	if (!marker_dir) {
+		if (!(key = lg_key_default_path()))
+			return NULL;
+		slash = strrchr(key, '/');
+		if (slash)
+			*slash = '\0';
+		if (asprintf(&dir, "%s/databases", slash ? key : ".") < 0)
+			dir = NULL;
+		free(key);
+	} else if (asprintf(&dir, "%s", marker_dir) < 0) {
+		dir = NULL;
+	}
+	if (!dir)
+		return NULL;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, abs, strlen(abs), dig) < 0) {
+		free(dir);
+		return NULL;
+	}
+	for (int i = 0; i < 16; i++) {
+		name[2 * i] = hex[dig[i] >> 4];
+		name[2 * i + 1] = hex[dig[i] & 15];
+	}
+	name[32] = '\0';
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		p = NULL;
+	free(dir);
+	return p;
+}
+
+/* The id a marker remembers, into id (33 bytes); 0, or -1 when there is no marker. */
+static int marker_read(const char *file, char id[33])
+{
+	FILE *f = file ? fopen(file, "re") : NULL;
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%32[0-9a-f]", id) == 1 && strlen(id) == 32;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static void marker_write(const char *file, const char *id, const char *abs)
+{
+	char *dir = strdup(file), *slash = dir ? strrchr(dir, '/') : NULL, *tmp = NULL;
+	FILE *f;
+
+	if (slash) {
+		*slash = '\0';
+		lg_mkdir_p(dir, 0700);
+	}
+	free(dir);
+	if (asprintf(&tmp, "%s.%ld.tmp", file, (long)getpid()) < 0)
+		return;
+	f = fopen(tmp, "wxe");
+	if (f) {
+		int ok = fprintf(f, "%s %s\n", id, abs) > 0;
+		ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
+		ok &= fclose(f) == 0;
+		if (!ok || rename(tmp, file) < 0)
+			unlink(tmp);
+	}
+	free(tmp);
+}
+
+int lg_store_forget(const char *path, const char *marker_dir, struct lg_diag *d)
+{
+	char *abs = absolute(path), *m = abs ? marker_path(marker_dir, abs) : NULL;
+	int err = LG_OK;
+
+	if (!abs || !m) {
+		err = abs ? LG_OK : LG_ENOMEM;
+	} else if (unlink(m) < 0 && errno != ENOENT) {
+		lg_diag_add(d, m, NULL, NULL, "cannot remove the marker: %s", strerror(errno));
+		err = LG_EIO;
+	}
+	free(m);
+	free(abs);
+	return err;
+}
+
+static int read_id(struct lg_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int err = LG_ENOTFOUND;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'db_id'", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+		memcpy(st->id, sqlite3_column_text(q, 0), 32);
+		st->id[32] = '\0';
+		err = LG_OK;
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+int lg_store_open_ex(struct lg_store **out, const char *path, const struct lg_store_opts *o,
+		     struct lg_diag *d)
 {
 	struct lg_store *st = NULL;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-	int err = LG_ERROR, version;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (o->create ? SQLITE_OPEN_CREATE : 0);
+	int err = LG_ERROR, version, fresh;
+	char *abs = NULL, *marker = NULL, known[33];
+	struct stat sb;
 
 	lg_store_init();
 	*out = NULL;
-	if (create) {
+	if (!path || !*path) {
+		lg_diag_add(d, NULL, NULL, NULL, "no database path");
+		return LG_EINVALID;
+	}
+	abs = absolute(path);
+	marker = abs ? marker_path(o->marker_dir, abs) : NULL;
+	fresh = stat(path, &sb) < 0 ? errno == ENOENT : sb.st_size == 0;
+	if (marker && marker_read(marker, known) == 0) {
+		if (fresh) {
+			lg_diag_add(d, path, NULL, NULL,
+				    "the database is %s, but leakgate created it before (id %s, marker %s): its "
+				    "rules, exemptions and audit trail are gone. Restore it from a backup; to start "
+				    "over on purpose, run: leakgate db init --force --db %s",
+				    stat(path, &sb) < 0 ? "missing" : "empty", known, marker, path);
+			err = LG_ENOTFOUND;
+			goto fail;
+		}
+	} else {
+		known[0] = '\0';
+	}
+	if (o->create) {
 		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
 		if (slash && slash != dir) {
 			*slash = '\0';
@@ -242,14 +447,17 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 		free(dir);
 	}
 	st = calloc(1, sizeof(*st));
-	if (!st)
-		return LG_ENOMEM;
+	if (!st) {
+		err = LG_ENOMEM;
+		goto fail;
+	}
+	st->deadline_ms = o->deadline_ms;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		lg_diag_add(d, path, NULL, NULL, "cannot open the database: %s",
 			    st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, LG_STORE_BUSY_MS);
+	sqlite3_busy_handler(st->db, on_busy, st);
 	sqlite3_extended_result_codes(st->db, 1);
 	/* A database from a newer leakgate is refused before anything is changed in it. */
 	if ((version = schema_version(st)) > (int)N_MIGRATIONS) {
@@ -259,16 +467,56 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 		err = LG_EINVALID;
 		goto fail;
 	}
+	if (version < 0) {
+		lg_diag_add(d, path, NULL, NULL, "not a leakgate database (or damaged): %s",
+			    sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
 		 path, d))
 		goto fail;
 	if ((err = migrate(st, version, path, d)))
 		goto fail;
+	if (read_id(st)) {
+		lg_diag_add(d, path, NULL, NULL, "the database has no id (meta.db_id): damaged?");
+		err = LG_EINVALID;
+		goto fail;
+	}
+	if (known[0] && strcmp(known, st->id)) {
+		lg_diag_add(d, path, NULL, NULL,
+			    "this is not the database leakgate created here (id %s, marker %s), but another "
+			    "one (id %s): it was replaced. Put the original back; to adopt this one on "
+			    "purpose, run: leakgate db init --force --db %s",
+			    known, marker, st->id, path);
+		err = LG_EINVALID;
+		goto fail;
+	}
+	if (marker && !known[0])
+		marker_write(marker, st->id, abs);
+	if (!o->no_drain) {
+		struct lg_diag dd;
+		lg_diag_init(&dd);
+		/* Failing to move them is not a failure to open: they wait for the next writer. */
+		lg_spool_drain(st, path, NULL, &dd);
+		lg_diag_release(&dd);
+	}
+	free(abs);
+	free(marker);
 	*out = st;
 	return LG_OK;
 fail:
+	free(abs);
+	free(marker);
 	lg_store_close(st);
 	return err ? err : LG_ERROR;
+}
+
+int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d)
+{
+	struct lg_store_opts o = {0};
+
+	o.create = create;
+	return lg_store_open_ex(out, path, &o, d);
 }
 
 void lg_store_close(struct lg_store *st)
@@ -299,13 +547,28 @@ static void bind_text(sqlite3_stmt *q, int i, const char *s, const char *dflt)
 	sqlite3_bind_text(q, i, s ? s : dflt, -1, SQLITE_TRANSIENT);
 }
 
+int lg_event_new_uid(struct lg_event *ev)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[LG_EVENT_UID_HEX / 2];
+
+	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
+		return LG_ERROR;
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		ev->uid[2 * i] = hex[rnd[i] >> 4];
+		ev->uid[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	ev->uid[LG_EVENT_UID_HEX] = '\0';
+	return LG_OK;
+}
+
 int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *id_out,
 		       struct lg_diag *d)
 {
 	static const char sql[] =
 		"INSERT INTO events (time_ms, kind, repo, pusher, protocol, refs, findings, reason,"
-		" exemptions, duration_ms, bytes_scanned, objects_scanned, ruleset)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+		" exemptions, duration_ms, bytes_scanned, objects_scanned, ruleset, uid, skipped)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (uid) DO NOTHING";
 	sqlite3_stmt *q = NULL;
 	int rc;
 
@@ -326,11 +589,26 @@ int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *
 	sqlite3_bind_int64(q, 11, ev->bytes_scanned);
 	sqlite3_bind_int64(q, 12, ev->objects_scanned);
 	bind_text(q, 13, ev->ruleset, "");
+	if (ev->uid[0])
+		sqlite3_bind_text(q, 14, ev->uid, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 14);
+	bind_text(q, 15, ev->skipped_json, "[]");
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE) {
 		lg_diag_add(d, NULL, NULL, NULL, "cannot record the event: %s", sqlite3_errmsg(st->db));
-		return LG_ERROR;
+		return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LG_EBUSY : LG_ERROR;
+	}
+	if (sqlite3_changes(st->db) == 0 && ev->uid[0]) {
+		/* Stored before (from the spool, or by the same process): that copy is it. */
+		if (id_out && sqlite3_prepare_v2(st->db, "SELECT id FROM events WHERE uid = ?", -1, &q, NULL) ==
+				      SQLITE_OK) {
+			sqlite3_bind_text(q, 1, ev->uid, -1, SQLITE_TRANSIENT);
+			*id_out = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+			sqlite3_finalize(q);
+		}
+		return LG_OK;
 	}
 	if (id_out)
 		*id_out = sqlite3_last_insert_rowid(st->db);

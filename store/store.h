@@ -16,24 +16,58 @@ struct lg_store;
 /* How long a writer waits for another one before the store reports busy. */
 #define LG_STORE_BUSY_MS 10000
 
+struct lg_store_opts {
+	int create;          /* create the database (and its folder) when there is none */
+	int64_t deadline_ms; /* Unix ms after which no wait for a lock goes on (0: none) */
+	/*
+	 * Where markers of the databases this user's leakgate created are kept
+	 * (NULL: beside the default fingerprint key; "": no markers). A
+	 * database that a marker says existed, but is now missing or empty,
+	 * or holds another database's id, is refused (LG_ENOTFOUND) instead
+	 * of being silently created afresh: the rules, exemptions and history
+	 * it held would be gone without a word.
+	 */
+	const char *marker_dir;
+	int no_drain; /* do not move spooled events into it on open */
+};
+
 /*
- * Open (creating it and its folder when create is set) the database at
- * path and bring its schema up to date. Errors go to d. Caller closes.
+ * Open the database at path and bring its schema up to date; events
+ * waiting in its spool are moved in. Errors go to d. Caller closes.
  */
+int lg_store_open_ex(struct lg_store **out, const char *path, const struct lg_store_opts *o,
+		     struct lg_diag *d);
+/* The same with the default options and create as given. */
 int lg_store_open(struct lg_store **out, const char *path, int create, struct lg_diag *d);
+/*
+ * Forget the marker of the database at path (an administrator starting
+ * over on purpose: `leakgate db init --force`), so that the next open
+ * creates it afresh. marker_dir as in lg_store_opts.
+ */
+int lg_store_forget(const char *path, const char *marker_dir, struct lg_diag *d);
+/* The database's own random id (32 hex digits), stable over its life. */
+const char *lg_store_id(const struct lg_store *st);
+/* Give up waiting for locks after deadline_ms (Unix ms; 0: only LG_STORE_BUSY_MS). */
+void lg_store_set_deadline(struct lg_store *st, int64_t deadline_ms);
 /* Set SQLite up for this process (lg_store_open does it on first use). */
 void lg_store_init(void);
 void lg_store_close(struct lg_store *st);
 
 /*
- * The default database: $LEAKGATE_DB, else
- * $XDG_STATE_HOME/leakgate/leakgate.db, else
- * ~/.local/state/leakgate/leakgate.db. Caller frees.
+ * The default database: $LEAKGATE_DB, else leakgate.db in the state
+ * folder (paths.h: ~/.local/state/leakgate). Caller frees.
  */
 char *lg_store_default_path(void);
 
+#define LG_EVENT_UID_HEX 32
+
 /* One audit event. Strings may be NULL; JSON fields are JSON texts. */
 struct lg_event {
+	/*
+	 * Random id given when the event is made: an event written twice (to
+	 * the spool and then the database, or by two processes) is stored once.
+	 */
+	char uid[LG_EVENT_UID_HEX + 1];
 	int64_t time_ms;        /* Unix time in milliseconds */
 	const char *kind;       /* accepted, rejected, bypassed, exempted, warned, failed */
 	const char *repo;
@@ -43,15 +77,47 @@ struct lg_event {
 	const char *findings_json; /* [{"rule_id","fingerprint","preview","path",...}] */
 	const char *reason;        /* bypass reason or failure message */
 	const char *exemptions_json;
+	const char *skipped_json;  /* [{"path","commit","why"}]: files not scanned */
 	int64_t duration_ms;
 	int64_t bytes_scanned;
 	int64_t objects_scanned;
 	const char *ruleset;
 };
 
-/* Append an event in its own transaction; *id_out (may be NULL) gets its id. */
+/* A fresh random uid for an event, into ev->uid. */
+int lg_event_new_uid(struct lg_event *ev);
+
+/*
+ * Append an event in its own transaction; *id_out (may be NULL) gets its
+ * id (that of the stored copy when an event with the same uid was there).
+ */
 int lg_store_add_event(struct lg_store *st, const struct lg_event *ev, int64_t *id_out,
 		       struct lg_diag *d);
+
+/* ---- the spool (store/spool.c) ---- */
+
+/*
+ * When the database cannot take an event (missing, damaged, locked past
+ * the deadline, disk full), the event goes to a spool beside it: the file
+ * path + ".spool", one JSON object a line, appended under an exclusive
+ * lock and fsync'd. The next writer that opens the database moves every
+ * spooled event in (once each: events carry a uid) and empties the spool.
+ */
+#define LG_SPOOL_MAX_BYTES (64u << 20)
+
+/* The spool file of the database at db_path. Caller frees. */
+char *lg_spool_path(const char *db_path);
+/* Append ev; LG_ETOOLARGE when the spool is full, LG_EIO/LG_ETIMEDOUT otherwise. */
+int lg_spool_append(const char *db_path, const struct lg_event *ev, int64_t deadline_ms,
+		    struct lg_diag *d);
+/* The same for an event already made into its line (lg_event_to_json). */
+int lg_spool_append_line(const char *db_path, const char *line, int64_t deadline_ms, struct lg_diag *d);
+/* Move the spooled events into st; *moved (may be NULL) counts them. */
+int lg_spool_drain(struct lg_store *st, const char *db_path, size_t *moved, struct lg_diag *d);
+/* Events waiting in the spool (0 when there is none); negative on a read error. */
+long lg_spool_depth(const char *db_path);
+/* An event as one JSON line (no newline), as the spool keeps it. Caller frees. */
+char *lg_event_to_json(const struct lg_event *ev);
 
 /*
  * Two numbers that together change whenever the database may have changed
@@ -73,7 +139,8 @@ int64_t lg_now_ms(void);
  * [...]}, NULL when there are none) and the ids turned off, as the hook and
  * the daemon feed them to the loader. Caller frees all of it.
  */
-int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, size_t *ndisabled);
+int lg_store_rule_sources(struct lg_store *st, char **pack, char ***disabled, size_t *ndisabled,
+			  struct lg_diag *d);
 void lg_store_free_list(char **v, size_t n);
 /* Store a custom rule (rule_json is its validated JSON); LG_EEXISTS when create finds it. */
 int lg_store_rule_put(struct lg_store *st, const char *id, const char *rule_json, const char *by,

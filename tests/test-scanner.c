@@ -15,6 +15,9 @@
 #include "scanner.h"
 #include "tap.h"
 #include "utf16.h"
+#include "vec.h"
+
+void lg_vec_fail_after(unsigned long n);
 
 #define GHP "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"
 #define AKIA "AKIAQ3EGRTLE5Z7QWFXD"
@@ -68,6 +71,25 @@ static int collect(const struct lg_finding *f, void *ctx)
 		memcpy(x->fp, f->fingerprint, sizeof(x->fp));
 		memcpy(x->preview, f->preview, sizeof(x->preview));
 	}
+	return 0;
+}
+
+/* Counts findings, checks their order, and can refuse the Nth (limit). */
+struct count_ctx {
+	size_t n, out_of_order, limit;
+	uint64_t last;
+};
+
+static int count_finding(const struct lg_finding *f, void *ctx)
+{
+	struct count_ctx *c = ctx;
+
+	if (c->limit && c->n + 1 >= c->limit)
+		return LG_ETOOLARGE;
+	if (c->n && f->start <= c->last)
+		c->out_of_order++;
+	c->last = f->start;
+	c->n++;
 	return 0;
 }
 
@@ -278,10 +300,124 @@ int main(void)
 			many[i * 22 + 21] = '\n';
 		}
 		a = scan_whole(s, NULL, many, len);
-		is_int(a->n, LG_FINDINGS_PER_DOC_MAX, "findings per document capped");
-		ok(lg_scanner_dropped(s) > 0, "the rest counted as dropped (%zu)", lg_scanner_dropped(s));
+		is_int(a->n, n, "every one of %zu findings of a document is reported (no cap)", n);
 		free(a);
 		free(many);
+	}
+
+	/*
+	 * Many findings across many passes: a 5 MB document with a key every
+	 * 64 bytes, whole and streamed, gives every one of them, once.
+	 */
+	{
+		size_t n = 5u << 14, len = n * 64, seen = 0, dup = 0;
+		char *many = malloc(len);
+		struct count_ctx cc = {0, 0, 0, 0};
+		for (size_t i = 0; i < n; i++) {
+			memset(many + i * 64, ' ', 64);
+			memcpy(many + i * 64 + 10, "k=" AKIA, 22);
+			many[i * 64 + 63] = '\n';
+		}
+		is_int(lg_scan_buffer(s, NULL, many, len, count_finding, &cc), 0, "a 5 MB document scans");
+		seen = cc.n;
+		dup = cc.out_of_order;
+		is_int(seen, n, "all %zu findings of a 5 MB document, whole", n);
+		is_int(dup, 0, "in document order, none twice");
+		cc = (struct count_ctx){0, 0, 0, 0};
+		lg_scan_begin(s, NULL, count_finding, &cc);
+		for (size_t off = 0; off < len; off += 65521)
+			lg_scan_feed(s, many + off, len - off < 65521 ? len - off : 65521);
+		is_int(lg_scan_end(s), 0, "streamed: the scan completes");
+		is_int(cc.n, n, "all %zu findings streamed in odd pieces", n);
+		free(many);
+	}
+
+	/* A callback that can take no more ends the scan with its code. */
+	{
+		struct count_ctx cc = {0, 0, 2, 0};
+		const char *three = "a=" AKIA "\nb=" GHP "\nc=" AKIA "x\n" "d= " AKIA "\n";
+		int err = lg_scan_buffer(s, NULL, three, strlen(three), count_finding, &cc);
+		is_int(err, LG_ETOOLARGE, "the callback's LG_ETOOLARGE is the scan's result");
+		ok(*lg_scanner_error(s) != '\0', "and the scanner says why: %s", lg_scanner_error(s));
+		cc = (struct count_ctx){0, 0, 0, 0};
+		is_int(lg_scan_buffer(s, NULL, three, strlen(three), count_finding, &cc), 0,
+		       "the next document starts clean");
+		is_str(lg_scanner_error(s), "", "with no error left over");
+	}
+
+	/* Cancelled from outside: not a complete scan. */
+	{
+		volatile int flag = 1;
+		struct count_ctx cc = {0, 0, 0, 0};
+		lg_scanner_set_cancel(s, &flag);
+		is_int(lg_scan_buffer(s, NULL, doc, strlen(doc), count_finding, &cc), LG_ECANCELED,
+		       "a cancelled scan returns LG_ECANCELED, not success");
+		lg_scanner_set_cancel(s, NULL);
+	}
+
+	/* Out of memory while holding findings: LG_ENOMEM, never a quiet loss. */
+	{
+		struct count_ctx cc = {0, 0, 0, 0};
+		const char *two = "a=" AKIA "\nb=" GHP "\n";
+		struct lg_scanner *fresh = NULL;
+		lg_scanner_new(&fresh, rs, &key);
+		lg_vec_fail_after(1);
+		is_int(fresh ? lg_scan_buffer(fresh, NULL, two, strlen(two), count_finding, &cc) : -1, LG_ENOMEM,
+		       "a failed allocation for a finding ends the scan with LG_ENOMEM");
+		lg_vec_fail_after(0);
+		ok(fresh && strstr(lg_scanner_error(fresh), "out of memory") != NULL, "the error says so: %s",
+		   fresh ? lg_scanner_error(fresh) : "");
+		lg_scanner_free(fresh);
+	}
+
+	/*
+	 * A rule whose confirmation backtracks past PCRE2's match limit: the
+	 * scan reports LG_ELIMIT naming the rule, and the token after the
+	 * backtracking run is still found (the scan is incomplete, not empty).
+	 */
+	{
+		static const char bt[] =
+			"{\"rules\":[{\"id\":\"bt\",\"name\":\"Backtracking\",\"description\":\"d\","
+			"\"severity\":\"high\",\"pattern\":\"(?:a+)+c|(tok_[A-Z]{8})\",\"secret_group\":1,"
+			"\"placeholder_check\":false,\"remediation\":\"r\",\"examples\":[\"tok_QWERTZUI\",\"x tok_ASDFGHJK\"],"
+			"\"negative_examples\":[\"a\",\"b\"]}]}";
+		struct lg_ruleset *brs = NULL;
+		struct lg_scanner *bs = NULL;
+		struct lg_diag bd;
+		char text[256];
+		struct count_ctx cc = {0, 0, 0, 0};
+		int err;
+
+		lg_diag_init(&bd);
+		lg_ruleset_new(&brs);
+		ok(lg_ruleset_add_json(brs, "bt", bt, strlen(bt), &bd) == 0 &&
+			   lg_ruleset_compile(brs, NULL, NULL, &bd) == 0 && lg_scanner_new(&bs, brs, &key) == 0,
+		   "a backtracking rule loads");
+		memset(text, 'a', 40);
+		snprintf(text + 40, sizeof(text) - 40, " tok_QWERTZUI\n");
+		err = bs ? lg_scan_buffer(bs, NULL, text, strlen(text), count_finding, &cc) : -1;
+		is_int(err, LG_ELIMIT, "40 a's before the token: LG_ELIMIT, not a clean result");
+		ok(strstr(lg_scanner_error(bs), "rule 'bt'") != NULL, "the error names the rule: %s",
+		   lg_scanner_error(bs));
+		lg_scanner_free(bs);
+		lg_ruleset_free(brs);
+		lg_diag_release(&bd);
+	}
+
+	/* A blob with two names: a path-scoped rule applies when either matches. */
+	{
+		const char *names[] = {"npmrc.bak", "app/.npmrc"};
+		const char *npm = "//registry.npmjs.org/:_authToken=Zk3r9XqP2mVt8LwN4bYc\n";
+		struct recs *r = calloc(1, sizeof(*r));
+		const struct lg_rule *rule = lg_ruleset_find(rs, "npmrc");
+		is_int(lg_scan_buffer_paths(s, names, 2, npm, strlen(npm), collect, r), 0,
+		       "a document with two names scans");
+		ok(r->n == 1 && !strcmp(r->v[0].id, "npmrc"), "the .npmrc rule applies through the second name");
+		is_int(lg_scanner_applies(s, rule, "npmrc.bak"), 0, "it does not apply to npmrc.bak");
+		is_int(lg_scanner_applies(s, rule, "app/.npmrc"), 1, "it applies to app/.npmrc");
+		is_int(lg_scanner_applies(s, lg_ruleset_find(rs, "aws"), "anything"), 1,
+		       "a rule without a path applies everywhere");
+		free(r);
 	}
 
 	/* Binary detection. */
@@ -295,6 +431,7 @@ int main(void)
 		size_t inleft = sizeof(u8) - 1, outleft = sizeof(u16) - 2, len;
 		iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
 		struct recs *want, *got;
+		const char *t_txt[] = {"t.txt"};
 		int all_same = 1;
 
 		u16[0] = (char)0xff;
@@ -308,7 +445,7 @@ int main(void)
 		ok(lg_utf16_detect("ab", 2) == LG_NOT_UTF16, "plain text: not UTF-16");
 		want = scan_whole(s, "t.txt", u8, sizeof(u8) - 1);
 		got = calloc(1, sizeof(*got));
-		lg_scan_utf16(s, LG_UTF16LE, "t.txt", u16, len, collect, got);
+		lg_scan_utf16(s, LG_UTF16LE, t_txt, 1, u16, len, collect, got);
 		sort_recs(got);
 		ok(want->n == 1 && same(want, got), "UTF-16LE: the same finding as in its UTF-8 (line %llu col %llu)",
 		   got->n ? got->v[0].line : 0, got->n ? got->v[0].col : 0);
@@ -334,7 +471,7 @@ int main(void)
 		u16[2] = 0x00;
 		u16[3] = (char)0xd8;
 		got = calloc(1, sizeof(*got));
-		lg_scan_utf16(s, LG_UTF16LE, "t.txt", u16, len + 2, collect, got);
+		lg_scan_utf16(s, LG_UTF16LE, t_txt, 1, u16, len + 2, collect, got);
 		ok(got->n == 1 && got->v[0].line == 3, "a lone surrogate does not stop the conversion");
 		free(got);
 		free(want);

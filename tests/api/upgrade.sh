@@ -12,7 +12,7 @@ is "$(sql 'PRAGMA user_version')" 2 "the old database is at schema version 2"
 is "$(sql 'SELECT count(*) FROM events')" 5 "with 5 events"
 
 start_daemon || bail "leakgated did not start on the old database"
-is "$(sql 'PRAGMA user_version')" 3 "leakgated migrated it to version 3 at start"
+is "$(sql 'PRAGMA user_version')" 4 "leakgated migrated it to the current version (4) at start"
 is "$(sql 'PRAGMA integrity_check')" ok "the migrated database is intact"
 is "$(sql 'SELECT count(*) FROM events')" 5 "all 5 events are kept"
 

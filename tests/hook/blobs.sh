@@ -75,7 +75,7 @@ push "$T/c" --force origin main
 is "$rc" 0 "a blob over leakgate.maxBlobSize with a secret is accepted (not scanned)"
 is "$(rev "$SRV" refs/heads/main)" "$BIG" "server main moved"
 contains "$OUT" "not scanned" "a note says a file was not scanned"
-matches "$OUT" "leakgate: note: 1 file over 1024 bytes not scanned" "the note gives the count and the limit"
+matches "$OUT" "leakgate: note: 1 file not scanned: 1 over 1024 bytes \\(leakgate.maxBlobSize\\)" "the note gives the count and the limit"
 commit_file "$T/c" small.txt "aws_access_key_id = $key" "small file"
 push "$T/c" origin main
 isnt "$rc" 0 "a small blob with the secret is still scanned and rejected"

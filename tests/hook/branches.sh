@@ -33,7 +33,7 @@ push "$T/c" origin feature
 is "$rc" 0 "a new branch with a clean commit on top of the old secret is accepted"
 is "$(rev "$SRV" refs/heads/feature)" "$F" "server has the feature branch"
 is "$(ev_last kind)" accepted "its event is accepted (not warned, not rejected)"
-is "$(ev_last objects_scanned)" 1 "only the one new blob was scanned"
+is "$(ev_last objects_scanned)" 2 "only the one new blob (and its commit) was scanned"
 lacks "$OUT" "AWS" "the old secret is not mentioned"
 
 # ---- 4b. history with a secret committed straight into the server ----
@@ -46,7 +46,7 @@ git -C "$T/c" checkout -q -b legacy-fix origin/legacy
 commit_file "$T/c" fix.txt "fixed" "fix on legacy"
 push "$T/c" origin legacy-fix
 is "$rc" 0 "a new branch from server-side history with a secret is accepted"
-is "$(ev_last objects_scanned)" 1 "only the new blob was scanned"
+is "$(ev_last objects_scanned)" 2 "only the new blob (and its commit) was scanned"
 is "$(ev_last findings)" "[]" "no findings recorded"
 push "$T/c" origin origin/legacy:refs/heads/legacy-copy
 is "$rc" 0 "a copy of that branch is accepted"
@@ -75,7 +75,7 @@ C=$COMMIT
 push "$T/c" --force origin topic
 is "$rc" 0 "force push replacing a clean commit with a clean one is accepted"
 is "$(rev "$SRV" refs/heads/topic)" "$C" "server topic is the new commit"
-is "$(ev_last objects_scanned)" 1 "only the new commit's blob was scanned"
+is "$(ev_last objects_scanned)" 2 "only the new commit and its blob were scanned"
 
 git -C "$T/c" reset -q --hard "$A"
 tok=$(fake_stripe_key)

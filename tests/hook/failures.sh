@@ -22,7 +22,7 @@ hook_with() {
 # expect_failed RC_WANTED DESC: one failure line, a failed event.
 expect_failed() {
 	is "$rc" "$1" "$2: exit $1"
-	is "$(grep -c '^leakgate: could not check this push (' "$ERR")" 1 "$2: one 'could not check' line"
+	is "$(grep -c '^leakgate: could not check this push completely: ' "$ERR")" 1 "$2: one 'could not check' line"
 	is "$(wc -l <"$ERR" | tr -d ' ')" 1 "$2: nothing else on stderr" || diag_file "$ERR"
 	is "$(ev_count)" $((before + 1)) "$2: one event"
 	is "$(ev_last kind)" failed "$2: event kind is failed"
@@ -106,7 +106,7 @@ git -C "$SRV" config leakgate.db "$T/db-is-a-dir"
 hook_with "$Z $A refs/heads/copy
 "
 is "$rc" 1 "unusable database: rejected (fail closed)"
-is "$(grep -c '^leakgate: could not check this push (' "$ERR")" 1 "unusable database: one 'could not check' line"
+is "$(grep -c '^leakgate: could not check this push completely: ' "$ERR")" 1 "unusable database: one 'could not check' line"
 contains "$ERR" "audit database" "the line says the audit database is the problem"
 git -C "$SRV" config leakgate.failMode open
 hook_with "$Z $A refs/heads/copy

@@ -17,8 +17,8 @@ before=$(ev_count)
 push "$T/c" origin main
 isnt "$rc" 0 "a push into a SHA-256 repository is rejected (fail closed)"
 is "$(rev "$SRV" refs/heads/main)" none "the branch was not created"
-is "$(grep -c 'leakgate: could not check this push (' "$OUT")" 1 "exactly one 'could not check' line"
-matches "$OUT" "could not check this push \(.*SHA-256" "the line mentions SHA-256"
+is "$(grep -c 'leakgate: could not check this push completely: ' "$OUT")" 1 "exactly one 'could not check' line"
+matches "$OUT" "could not check this push completely: .*SHA-256" "the line mentions SHA-256"
 is "$(grep -c '^remote: .*[a-z]' "$OUT")" 1 "nothing else from the hook" || diag_file "$OUT"
 is "$(ev_count)" $((before + 1)) "one event"
 is "$(ev_last kind)" failed "event kind is failed"
@@ -37,8 +37,8 @@ before=$(ev_count)
 push "$T/c" origin main
 is "$rc" 0 "with leakgate.failMode=open the push is accepted"
 is "$(rev "$SRV" refs/heads/main)" "$C1" "the branch was created"
-is "$(grep -c 'leakgate: could not check this push (' "$OUT")" 1 "with exactly one 'could not check' line"
-matches "$OUT" "could not check this push \(.*SHA-256" "that mentions SHA-256"
+is "$(grep -c 'leakgate: could not check this push completely: ' "$OUT")" 1 "with exactly one 'could not check' line"
+matches "$OUT" "could not check this push completely: .*SHA-256" "that mentions SHA-256"
 contains "$OUT" "accepted unchecked" "and says the push was accepted unchecked"
 is "$(ev_last kind)" failed "event kind is failed"
 is "$(ev_count)" $((before + 1)) "one event"
@@ -47,7 +47,7 @@ is "$(ev_count)" $((before + 1)) "one event"
 git -C "$SRV" config leakgate.failMode closed
 push "$T/c" origin :main
 isnt "$rc" 0 "a deletion in a SHA-256 repository is not accepted silently (fail closed)"
-matches "$OUT" "could not check this push \(.*SHA-256" "the line mentions SHA-256"
+matches "$OUT" "could not check this push completely: .*SHA-256" "the line mentions SHA-256"
 
 # the hook run directly with 64-hex ids on stdin, in a SHA-1 repository
 # config (the ids alone tell)
@@ -56,6 +56,6 @@ z64=$(printf '%064d' 0)
 printf '%s %s refs/heads/main\n' "$z64" "$(printf '%064d' 1)" >"$T/stdin"
 run_in "$T/sha1.git" "$T/stdin" env GIT_DIR=. "$HOOK"
 is "$rc" 1 "64-hex ids on stdin: rejected"
-matches "$ERR" "could not check this push \(.*SHA-256" "the line mentions SHA-256"
+matches "$ERR" "could not check this push completely: .*SHA-256" "the line mentions SHA-256"
 
 done_testing

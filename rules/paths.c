@@ -1,0 +1,48 @@
+/*
+ * Default locations (paths.h): the XDG variables, the home folder from
+ * the environment or the password database, and system folders last.
+ */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "paths.h"
+
+char *lg_home_dir(void)
+{
+	const char *e = getenv("HOME");
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (e && *e)
+		return strdup(e);
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_dir &&
+	    res->pw_dir[0] == '/' && strcmp(res->pw_dir, "/nonexistent") != 0)
+		return strdup(res->pw_dir);
+	return NULL;
+}
+
+char *lg_dir_path(enum lg_dir which, const char *name)
+{
+	static const char *const xdg[] = {"XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"};
+	static const char *const under_home[] = {".local/state", ".local/share", ".cache"};
+	const char *e = getenv(xdg[which]);
+	char *home = NULL, *p = NULL;
+	int n;
+
+	if (e && *e && e[0] == '/') {
+		n = asprintf(&p, "%s/leakgate%s%s", e, name ? "/" : "", name ? name : "");
+	} else if ((home = lg_home_dir())) {
+		n = asprintf(&p, "%s/%s/leakgate%s%s", home, under_home[which], name ? "/" : "",
+			     name ? name : "");
+		free(home);
+	} else {
+		n = asprintf(&p, "%s%s%s", which == LG_DIR_CACHE ? LG_SYSTEM_CACHE_DIR : LG_SYSTEM_STATE_DIR,
+			     name ? "/" : "", name ? name : "");
+	}
+	return n < 0 ? NULL : p;
+}
