@@ -11,6 +11,8 @@ int cmd_install(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_exemptions(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 /* rules add|disable|enable|remove, argv[0] being the verb */
 int cmd_rules_store(int argc, char **argv);
 

@@ -122,6 +122,10 @@ int cmd_token(int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "";
 	int i, status = 2;
 
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		printf("%s", usage);
+		return 0;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "%s", usage);
 		return 2;
@@ -263,6 +267,10 @@ int cmd_exemptions(int argc, char **argv)
 
 	memset(&x, 0, sizeof(x));
 	x.expired = -1;
+	if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+		printf("%s", usage);
+		return 0;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "%s", usage);
 		return 2;
@@ -389,6 +397,17 @@ static int ev_opt(int opt, const char *arg, void *ctx)
 	return 0;
 }
 
+/* Events that could not be written to the database wait in its spool: say so. */
+static void spool_note(const char *db)
+{
+	long n = db ? lg_spool_depth(db) : 0;
+
+	if (n > 0)
+		fprintf(stderr, "leakgate: %ld event%s wait%s in the spool %s.spool (the database could not take "
+				"them); they are moved in when the database can be written again\n",
+			n, n == 1 ? "" : "s", n == 1 ? "s" : "", db);
+}
+
 int cmd_events(int argc, char **argv)
 {
 	static const char usage[] =
@@ -406,7 +425,7 @@ int cmd_events(int argc, char **argv)
 	struct ev_opts e;
 	struct lg_store *st;
 	json_t *a = NULL, *v;
-	char *text = NULL;
+	char *text = NULL, *dbpath = NULL;
 	int64_t next = 0;
 	size_t k;
 	int i;
@@ -427,11 +446,15 @@ int cmd_events(int argc, char **argv)
 	}
 	if (!e.f.limit)
 		e.f.limit = 50;
-	if (!(st = open_store(&o)))
+	if (!(st = cli_open_store(o.db, 1, &dbpath))) {
+		spool_note(dbpath);
+		free(dbpath);
 		return 2;
+	}
 	if (lg_store_events_page(st, &e.f, &text, &next) || !(a = json_loads(text, 0, NULL))) {
 		fprintf(stderr, "leakgate events: the events cannot be read\n");
 		free(text);
+		free(dbpath);
 		lg_store_close(st);
 		return 2;
 	}
@@ -456,6 +479,8 @@ int cmd_events(int argc, char **argv)
 		else if (next)
 			printf("(more: add --cursor %lld for the next page)\n", (long long)next);
 	}
+	spool_note(dbpath);
+	free(dbpath);
 	json_decref(a);
 	lg_store_close(st);
 	return 0;

@@ -35,8 +35,7 @@ struct scan_ctx {
 
 static int on_finding(const struct lg_finding *f, void *ctx)
 {
-	report_finding(ctx, f);
-	return 0;
+	return report_finding(ctx, f);
 }
 
 static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *rule_path)
@@ -75,10 +74,12 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 			started = 1;
 		}
 		if (u16)
-			lg_utf16_feed(u16, c->scanner, c->block, (size_t)n);
+			err = lg_utf16_feed(u16, c->scanner, c->block, (size_t)n);
 		else
-			lg_scan_feed(c->scanner, c->block, (size_t)n);
+			err = lg_scan_feed(c->scanner, c->block, (size_t)n);
 		total += (uint64_t)n;
+		if (err)
+			break; /* lg_scan_end reports it */
 		if (c->max_size && total > c->max_size) {
 			report_skipped(c->report, path, "larger than --max-size; scanned the start only");
 			break;
@@ -88,8 +89,12 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 		lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 	err = lg_scan_end(c->scanner);
 	lg_utf16_free(u16);
-	if (err)
-		report_error(c->report, path, "a rule's pattern hit the matcher's limits; results may be incomplete");
+	if (err) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "the scan did not complete (%s); the rest of the file was not checked",
+			 *lg_scanner_error(c->scanner) ? lg_scanner_error(c->scanner) : lg_strerror(err));
+		report_error(c->report, path, msg);
+	}
 	report_scanned(c->report, total);
 }
 

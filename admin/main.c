@@ -29,6 +29,10 @@ static void usage(FILE *f)
 		"                      findings let through on purpose\n"
 		"  events [--repo R] [--pusher P] [--kind K] [--since T] [--until T]\n"
 		"                      the audit trail\n"
+		"  config check [--repo PATH]\n"
+		"                      the hook's settings, where each comes from, and every problem\n"
+		"  db init [--force] | status\n"
+		"                      create or inspect the state database\n"
 		"Admin commands take --db PATH (default $LEAKGATE_DB or\n"
 		"~/.local/state/leakgate/leakgate.db) and --json.\n"
 		"  version             print the version\n"
@@ -67,6 +71,10 @@ int main(int argc, char **argv)
 		return cmd_events(argc - 1, argv + 1);
 	if (strcmp(argv[1], "install") == 0)
 		return cmd_install(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config") == 0)
+		return cmd_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "db") == 0)
+		return cmd_db(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("leakgate %s\n", PACKAGE_VERSION);
 		return 0;

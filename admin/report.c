@@ -5,12 +5,15 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "report.h"
+#include "text.h"
+#include "vec.h"
 
 struct rfinding {
 	const struct lg_rule *rule;
@@ -25,15 +28,24 @@ struct rnote {
 	char *msg;
 };
 
+/*
+ * Findings and notes a scan may hold for its report: far beyond real
+ * trees; past it the scan fails (LG_ETOOLARGE) instead of dropping any.
+ */
+#define REPORT_FINDINGS_MAX (16u << 20)
+#define REPORT_NOTES_MAX (4u << 20)
+
 struct report {
 	enum report_format fmt;
 	const struct lg_ruleset *rs;
-	struct rfinding *f;
-	size_t n, cap;
-	struct rnote *errs, *skips;
-	size_t nerrs, nskips;
+	struct lg_vec f; /* struct rfinding */
+	struct lg_vec errs, skips; /* struct rnote */
 	uint64_t files, bytes;
+	size_t lost; /* notes that could not be held (counted as errors) */
 };
+
+#define RF(r, i) (&LG_VEC_AT(&(r)->f, struct rfinding, i))
+#define RN(v, i) (&LG_VEC_AT(v, struct rnote, i))
 
 struct report *report_new(enum report_format fmt, const struct lg_ruleset *rs)
 {
@@ -42,46 +54,46 @@ struct report *report_new(enum report_format fmt, const struct lg_ruleset *rs)
 	if (r) {
 		r->fmt = fmt;
 		r->rs = rs;
+		lg_vec_init(&r->f, sizeof(struct rfinding), REPORT_FINDINGS_MAX);
+		lg_vec_init(&r->errs, sizeof(struct rnote), REPORT_NOTES_MAX);
+		lg_vec_init(&r->skips, sizeof(struct rnote), REPORT_NOTES_MAX);
 	}
 	return r;
 }
 
-static void notes_free(struct rnote *v, size_t n)
+static void notes_free(struct lg_vec *v)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].path);
-		free(v[i].msg);
+	for (size_t i = 0; i < v->n; i++) {
+		free(RN(v, i)->path);
+		free(RN(v, i)->msg);
 	}
-	free(v);
+	lg_vec_release(v);
 }
 
 void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->f[i].path);
-	free(r->f);
-	notes_free(r->errs, r->nerrs);
-	notes_free(r->skips, r->nskips);
+	for (size_t i = 0; i < r->f.n; i++)
+		free(RF(r, i)->path);
+	lg_vec_release(&r->f);
+	notes_free(&r->errs);
+	notes_free(&r->skips);
 	free(r);
 }
 
-void report_finding(struct report *r, const struct lg_finding *f)
+int report_finding(struct report *r, const struct lg_finding *f)
 {
 	struct rfinding *x;
+	int err = lg_vec_grow(&r->f, 1, (void **)&x);
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 32;
-		struct rfinding *v = realloc(r->f, cap * sizeof(*v));
-		if (!v)
-			return;
-		r->f = v;
-		r->cap = cap;
-	}
-	x = &r->f[r->n++];
+	if (err)
+		return err;
 	x->rule = f->rule;
-	x->path = strdup(f->path ? f->path : "-");
+	if (!(x->path = strdup(f->path ? f->path : "-"))) {
+		r->f.n--;
+		return LG_ENOMEM;
+	}
 	x->start = f->start;
 	x->end = f->end;
 	x->line = f->line;
@@ -92,28 +104,35 @@ void report_finding(struct report *r, const struct lg_finding *f)
 	x->end_column_chars = f->end_column_chars;
 	memcpy(x->preview, f->preview, sizeof(x->preview));
 	memcpy(x->fingerprint, f->fingerprint, sizeof(x->fingerprint));
+	return LG_OK;
 }
 
-static void add_note(struct rnote **v, size_t *n, const char *path, const char *msg)
+static void add_note(struct report *r, struct lg_vec *v, const char *path, const char *msg)
 {
-	struct rnote *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	struct rnote *x;
 
-	if (!nv)
+	if (lg_vec_grow(v, 1, (void **)&x)) {
+		r->lost++;
 		return;
-	*v = nv;
-	nv[*n].path = strdup(path ? path : "-");
-	nv[*n].msg = strdup(msg);
-	(*n)++;
+	}
+	x->path = strdup(path ? path : "-");
+	x->msg = strdup(msg);
+	if (!x->path || !x->msg) {
+		free(x->path);
+		free(x->msg);
+		v->n--;
+		r->lost++;
+	}
 }
 
 void report_error(struct report *r, const char *path, const char *msg)
 {
-	add_note(&r->errs, &r->nerrs, path, msg);
+	add_note(r, &r->errs, path, msg);
 }
 
 void report_skipped(struct report *r, const char *path, const char *why)
 {
-	add_note(&r->skips, &r->nskips, path, why);
+	add_note(r, &r->skips, path, why);
 }
 
 void report_scanned(struct report *r, uint64_t bytes)
@@ -124,12 +143,12 @@ void report_scanned(struct report *r, uint64_t bytes)
 
 size_t report_count(const struct report *r)
 {
-	return r->n;
+	return r->f.n;
 }
 
 size_t report_errors(const struct report *r)
 {
-	return r->nerrs;
+	return r->errs.n + r->lost;
 }
 
 static void human_bytes(uint64_t b, char *buf, size_t len)
@@ -147,12 +166,12 @@ static int write_text(struct report *r, FILE *out)
 	char sz[32];
 	size_t nfiles = 0;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (i == 0 || strcmp(r->f[i].path, r->f[i - 1].path))
+	for (size_t i = 0; i < r->f.n; i++)
+		if (i == 0 || strcmp(RF(r, i)->path, RF(r, i - 1)->path))
 			nfiles++;
 	human_bytes(r->bytes, sz, sizeof(sz));
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rfinding *f = &r->f[i];
+	for (size_t i = 0; i < r->f.n; i++) {
+		const struct rfinding *f = RF(r, i);
 		if (f->line)
 			fprintf(out, "%s:%llu:%llu: %s [%s]\n", f->path, (unsigned long long)f->line,
 				(unsigned long long)f->column, lg_rule_name(f->rule),
@@ -164,41 +183,65 @@ static int write_text(struct report *r, FILE *out)
 		fprintf(out, "    fingerprint  %s\n", f->fingerprint);
 		fprintf(out, "    rule         %s\n\n", lg_rule_id(f->rule));
 	}
-	if (r->n) {
+	if (r->f.n) {
+		unsigned char *seen = calloc(lg_ruleset_count(r->rs) + 1, 1);
 		fprintf(out, "What to do:\n");
 		/* Once per rule, in the order the rules first appeared. */
-		for (size_t i = 0; i < r->n; i++) {
-			int seen = 0;
-			for (size_t j = 0; j < i && !seen; j++)
-				seen = r->f[j].rule == r->f[i].rule;
-			if (!seen)
-				fprintf(out, "  %s: %s\n", lg_rule_name(r->f[i].rule),
-					lg_rule_remediation(r->f[i].rule));
+		for (size_t i = 0; i < r->f.n; i++) {
+			size_t k = lg_rule_index(RF(r, i)->rule);
+			if (seen && k < lg_ruleset_count(r->rs)) {
+				if (seen[k])
+					continue;
+				seen[k] = 1;
+			}
+			fprintf(out, "  %s: %s\n", lg_rule_name(RF(r, i)->rule), lg_rule_remediation(RF(r, i)->rule));
 		}
+		free(seen);
 		fprintf(out, "  Then remove the secret from the files; if it was committed, "
 			     "rewrite the commits before pushing.\n\n");
 	}
-	for (size_t i = 0; i < r->nskips; i++)
-		fprintf(out, "skipped %s: %s\n", r->skips[i].path, r->skips[i].msg);
-	for (size_t i = 0; i < r->nerrs; i++)
-		fprintf(out, "error: %s: %s\n", r->errs[i].path, r->errs[i].msg);
+	for (size_t i = 0; i < r->skips.n; i++)
+		fprintf(out, "skipped %s: %s\n", RN(&r->skips, i)->path, RN(&r->skips, i)->msg);
+	for (size_t i = 0; i < r->errs.n; i++)
+		fprintf(out, "error: %s: %s\n", RN(&r->errs, i)->path, RN(&r->errs, i)->msg);
+	if (r->lost)
+		fprintf(out, "error: %zu more problems could not be held in memory\n", r->lost);
 	fprintf(out, "leakgate: %zu secret%s found in %zu file%s (%llu file%s scanned, %s",
-		r->n, r->n == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s",
+		r->f.n, r->f.n == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s",
 		(unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
-	if (r->nskips)
-		fprintf(out, ", %zu skipped", r->nskips);
-	if (r->nerrs)
-		fprintf(out, ", %zu error%s", r->nerrs, r->nerrs == 1 ? "" : "s");
+	if (r->skips.n)
+		fprintf(out, ", %zu skipped", r->skips.n);
+	if (r->errs.n + r->lost)
+		fprintf(out, ", %zu error%s", r->errs.n + r->lost, r->errs.n + r->lost == 1 ? "" : "s");
 	fprintf(out, ")\n");
 	return ferror(out) ? -1 : 0;
 }
 
-static json_t *notes_json(const struct rnote *v, size_t n)
+/* o[key] = a file name, losslessly (text.h), with key "_escaped" when bytes were escaped. */
+static void set_name(json_t *o, const char *key, const char *s)
+{
+	int escaped = 0;
+	char *v = lg_text_lossless(s, strlen(s), &escaped);
+
+	json_object_set_new(o, key, json_string(v ? v : "(out of memory)"));
+	if (escaped) {
+		char k[64];
+		snprintf(k, sizeof(k), "%s_escaped", key);
+		json_object_set_new(o, k, json_true());
+	}
+	free(v);
+}
+
+static json_t *notes_json(const struct lg_vec *v)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "path", v[i].path, "message", v[i].msg));
+	for (size_t i = 0; i < v->n; i++) {
+		json_t *o = json_object();
+		set_name(o, "path", RN(v, i)->path);
+		set_name(o, "message", RN(v, i)->msg);
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 
@@ -206,8 +249,11 @@ static json_t *finding_json(const struct rfinding *f)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "rule_id", lg_rule_id(f->rule),
 			      "rule_name", lg_rule_name(f->rule), "severity",
-			      lg_severity_name(lg_rule_severity(f->rule)), "path", f->path, "preview",
+			      lg_severity_name(lg_rule_severity(f->rule)), "confidence",
+			      lg_confidence_name(lg_rule_confidence(f->rule)), "preview",
 			      f->preview, "fingerprint", f->fingerprint);
+
+	set_name(o, "path", f->path);
 
 	if (f->line) {
 		json_object_set_new(o, "line", json_integer((json_int_t)f->line));
@@ -228,15 +274,15 @@ static json_t *build_json(struct report *r)
 {
 	json_t *findings = json_array();
 
-	for (size_t i = 0; i < r->n; i++)
-		json_array_append_new(findings, finding_json(&r->f[i]));
+	for (size_t i = 0; i < r->f.n; i++)
+		json_array_append_new(findings, finding_json(RF(r, i)));
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "tool",
 			 "leakgate", "version", PACKAGE_VERSION, "ruleset", lg_ruleset_hash(r->rs),
-			 "findings", findings, "errors", notes_json(r->errs, r->nerrs), "skipped",
-			 notes_json(r->skips, r->nskips), "summary", "findings", (json_int_t)r->n,
+			 "findings", findings, "errors", notes_json(&r->errs), "skipped",
+			 notes_json(&r->skips), "summary", "findings", (json_int_t)r->f.n,
 			 "files_scanned", (json_int_t)r->files, "bytes_scanned",
-			 (json_int_t)r->bytes, "skipped", (json_int_t)r->nskips, "errors",
-			 (json_int_t)r->nerrs);
+			 (json_int_t)r->bytes, "skipped", (json_int_t)r->skips.n, "errors",
+			 (json_int_t)(r->errs.n + r->lost));
 }
 
 /* A relative path as a URI reference: percent-encode all but unreserved and '/'. */
@@ -276,8 +322,8 @@ static json_t *build_sarif(struct report *r)
 	long *rule_index = calloc(nrules ? nrules : 1, sizeof(long));
 	long next = 0;
 
-	for (size_t i = 0; rule_index && i < r->n; i++) {
-		const struct rfinding *f = &r->f[i];
+	for (size_t i = 0; rule_index && i < r->f.n; i++) {
+		const struct rfinding *f = RF(r, i);
 		const struct lg_rule *rule = f->rule;
 		size_t ri = lg_rule_index(rule);
 		json_t *res, *loc;
@@ -324,7 +370,7 @@ static json_t *build_sarif(struct report *r)
 			 "tool", "driver", "name", "leakgate", "version", PACKAGE_VERSION,
 			 "semanticVersion", PACKAGE_VERSION, "rules", rules, "columnKind",
 			 "unicodeCodePoints", "results", results, "invocations", "executionSuccessful",
-			 r->nerrs == 0);
+			 r->errs.n + r->lost == 0);
 }
 
 int report_write(struct report *r, FILE *out)

@@ -18,8 +18,8 @@ struct report;
 /* NULL when out of memory. rs must outlive the report. */
 struct report *report_new(enum report_format fmt, const struct lg_ruleset *rs);
 void report_free(struct report *r);
-/* Keep a copy of f. */
-void report_finding(struct report *r, const struct lg_finding *f);
+/* Keep a copy of f; LG_ENOMEM or LG_ETOOLARGE when it cannot be held. */
+int report_finding(struct report *r, const struct lg_finding *f);
 void report_error(struct report *r, const char *path, const char *msg);
 void report_scanned(struct report *r, uint64_t bytes);
 void report_skipped(struct report *r, const char *path, const char *why);

@@ -498,7 +498,7 @@ static int hook_run_served(int conn)
 	/* libgit2 found the global and system configuration from the server's environment. */
 	for (int level = GIT_CONFIG_LEVEL_PROGRAMDATA; level <= GIT_CONFIG_LEVEL_GLOBAL; level++)
 		git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, NULL);
-	return hook_run();
+	hook_exit(hook_run());
 }
 
 static void usage(FILE *to)

@@ -236,10 +236,15 @@ static void locate(struct lg_scanner *s, uint64_t pos, uint64_t *line, uint64_t 
 	*col = pos - s->cur_line_start + 1;
 }
 
-/* A span reported by an earlier pass of this document (same rule, or any with dedupe on). */
-static int seen_span(const struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
+/*
+ * A span reported by an earlier pass of this document (same rule, or any
+ * with dedupe on). Only the first nprev spans are from earlier passes;
+ * those are few: the ones near the end of the previous pass.
+ */
+static int seen_span(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end,
+		     const struct lg_rule *r)
 {
-	for (size_t i = s->spans.n; i-- > 0;) {
+	for (size_t i = nprev; i-- > 0;) {
 		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
 		if (x->start == start && x->end == end && (!s->no_dedupe || x->rule == r))
 			return 1;
@@ -248,9 +253,9 @@ static int seen_span(const struct lg_scanner *s, uint64_t start, uint64_t end, c
 }
 
 /* 1 if a specific rule reported by an earlier pass overlaps [start, end). */
-static int seen_specific_overlap(const struct lg_scanner *s, uint64_t start, uint64_t end)
+static int seen_specific_overlap(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end)
 {
-	for (size_t i = s->spans.n; i-- > 0;) {
+	for (size_t i = nprev; i-- > 0;) {
 		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
 		if (!x->rule->generic && x->start < end && start < x->end)
 			return 1;
@@ -344,31 +349,34 @@ static void deliver(struct lg_scanner *s, const struct lg_finding *f)
 static void flush_pending(struct lg_scanner *s)
 {
 	struct lg_finding *v = s->pending.v;
-	size_t n = s->pending.n;
+	size_t n = s->pending.n, nprev = s->spans.n;
 
 	if (n == 0)
 		return;
 	qsort(v, n, sizeof(*v), cmp_pending);
-	/* After a failure, what was found is still delivered: the caller decides. */
+	/*
+	 * After a failure, what was found is still delivered: the caller
+	 * decides. The findings are in order of start, and a secret is at most
+	 * LG_MATCH_MAX bytes long, so the ones that can overlap a finding are
+	 * its near neighbours: every check below looks at those only.
+	 */
 	for (size_t i = 0; i < n && !s->cb_stop; i++) {
 		struct lg_finding *f = &v[i];
 		struct span sp = {f->start, f->end, f->rule};
 		int drop = 0, err;
 
 		if (!s->no_dedupe && f->rule->generic) {
-			for (size_t k = 0; k < n && !drop; k++) {
-				const struct lg_finding *g = &v[k];
-				drop = k != i && !g->rule->generic && g->start < f->end && f->start < g->end;
-			}
+			for (size_t k = i; k-- > 0 && !drop && v[k].start + LG_MATCH_MAX > f->start;)
+				drop = !v[k].rule->generic && v[k].end > f->start;
+			for (size_t k = i + 1; k < n && !drop && v[k].start < f->end; k++)
+				drop = !v[k].rule->generic;
 			if (!drop)
-				drop = seen_specific_overlap(s, f->start, f->end);
+				drop = seen_specific_overlap(s, nprev, f->start, f->end);
 		}
-		for (size_t k = 0; k < i && !drop; k++) {
-			const struct lg_finding *g = &v[k];
-			drop = g->start == f->start && g->end == f->end && (!s->no_dedupe || g->rule == f->rule);
-		}
+		for (size_t k = i; k-- > 0 && !drop && v[k].start == f->start;)
+			drop = v[k].end == f->end && (!s->no_dedupe || v[k].rule == f->rule);
 		if (!drop)
-			drop = seen_span(s, f->start, f->end, f->rule);
+			drop = seen_span(s, nprev, f->start, f->end, f->rule);
 		if (drop)
 			continue;
 		/* Passes still to come must not report it again. */

@@ -225,8 +225,20 @@ static json_t *finding_json(const struct lg_finding *f)
 
 static int collect_finding(const struct lg_finding *f, void *ctx)
 {
-	json_array_append_new(ctx, finding_json(f));
-	return 0;
+	return json_array_append_new(ctx, finding_json(f)) ? LG_ENOMEM : 0;
+}
+
+/*
+ * A scan that did not complete is not "no findings": 422 with what was
+ * found so far and why the rest was not checked.
+ */
+static enum MHD_Result incomplete_reply(struct MHD_Connection *c, struct req *r, int err, const char *why,
+					json_t *findings)
+{
+	json_t *e = json_pack("{s:s, s:s}", "code", "scan_incomplete", "message", why && *why ? why : lg_strerror(err));
+
+	json_object_set_new(e, "findings", findings);
+	return reply(c, r, 422, json_pack("{s:o}", "error", e));
 }
 
 static enum MHD_Result db_unavailable(struct MHD_Connection *c, struct req *r)
@@ -500,11 +512,19 @@ static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, 
 	valid = check_rule(rule, &rs, &problems, &examples) == 0;
 	if (valid && text) {
 		struct lg_scanner *sc = NULL;
-		if (lg_scanner_new(&sc, rs, &srv->key) == 0) {
-			lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
-				       json_string_length(text), collect_finding, findings);
+		int err = lg_scanner_new(&sc, rs, &srv->key);
+		if (!err)
+			err = lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
+					     json_string_length(text), collect_finding, findings);
+		if (err) {
+			enum MHD_Result res = incomplete_reply(c, r, err, sc ? lg_scanner_error(sc) : "", findings);
 			lg_scanner_free(sc);
+			lg_ruleset_free(rs);
+			json_decref(body);
+			json_decref(problems);
+			return res;
 		}
+		lg_scanner_free(sc);
 	}
 	lg_ruleset_free(rs);
 	json_decref(body);
@@ -535,9 +555,16 @@ static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct
 	err = sc ? lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
 				  json_string_length(text), collect_finding, findings)
 		 : LG_ENOMEM;
+	if (err && sc) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s", lg_scanner_error(sc));
+		srv_scanner_release(srv);
+		json_decref(body);
+		return incomplete_reply(c, r, err, why, findings);
+	}
 	srv_scanner_release(srv);
 	json_decref(body);
-	if (err && !sc) {
+	if (err) {
 		json_decref(findings);
 		return error_reply(c, r, 500, "internal", NULL, "no scanner available");
 	}

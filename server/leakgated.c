@@ -36,6 +36,8 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define POOL_THREADS 4
 #define PEM_MAX (1u << 20)
+/* How often events that hooks had to spool are moved into the database. */
+#define SPOOL_DRAIN_S 5
 
 /* Replies kept per thread, and the bytes they may use together. */
 #define CACHE_ENTRIES 8
@@ -284,6 +286,7 @@ static void usage(FILE *f)
 		"usage: leakgated [--listen HOST:PORT] [--db PATH] [--cache-dir DIR] [--key-file PATH]\n"
 		"                 [--tls-cert FILE --tls-key FILE] [--webhook URL]... [--max-connections N]\n"
 		"                 [--hook-socket PATH | --no-hook-server] [--gitea ROOT]\n"
+		"       leakgated --help | --version\n"
 		"\n"
 		"The leakgate admin API (see docs/api.md). Listens on " DEFAULT_LISTEN " by default.\n"
 		"It also runs the hook server that installed hooks hand pushes to (leakgate-pre-receive\n"
@@ -302,6 +305,7 @@ int main(int argc, char **argv)
 		{"webhook", required_argument, 0, 'w'},  {"max-connections", required_argument, 0, 'm'},
 		{"hook-socket", required_argument, 0, 'S'}, {"no-hook-server", no_argument, 0, 'N'},
 		{"gitea", required_argument, 0, 'G'},    {"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},
 		{0, 0, 0, 0},
 	};
 	static struct server srv;
@@ -357,6 +361,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("leakgated %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -483,8 +488,22 @@ int main(int argc, char **argv)
 			have_hs_thread ? srv.hook_socket : "");
 	}
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0)
+		/* Between signals: move events the hooks had to spool into the database. */
+		struct timespec every = {SPOOL_DRAIN_S, 0};
+		sig = sigtimedwait(&sigs, NULL, &every);
+		if (sig < 0) {
+			if (errno == EAGAIN && lg_spool_depth(srv.db_path) > 0) {
+				size_t moved = 0;
+				if (lg_store_open(&st, srv.db_path, 0, &d) == 0 &&
+				    lg_spool_drain(st, srv.db_path, &moved, &d) == 0 && moved)
+					fprintf(stderr, "leakgated: moved %zu spooled event%s into the database\n", moved,
+						moved == 1 ? "" : "s");
+				lg_store_close(st);
+				st = NULL;
+				lg_diag_release(&d);
+			}
 			continue;
+		}
 		if (sig == SIGHUP) {
 			/* Reload the rules, as after a change made with the CLI. */
 			if (srv_publish_rules(&srv, &d) == 0)
