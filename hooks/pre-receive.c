@@ -484,6 +484,14 @@ int hook_report_lost(struct hook *h, const char *reason)
 		lg_diag_release(&d);
 	}
 	h->store_done = 1;
+	/* What is recorded and shown is redacted with the rules, as always. */
+	load_builtin(h);
+	if (h->rules_loaded) {
+		char *keypath = h->cfg.key_file ? strdup(h->cfg.key_file) : lg_key_default_path();
+		if (keypath && lg_key_load(&h->key, keypath, 1) == 0)
+			lg_scanner_new(&h->scanner, h->rs, &h->key);
+		free(keypath);
+	}
 	hook_decide(h);
 	hook_record(h);
 	hook_explain(h);

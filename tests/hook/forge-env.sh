@@ -117,4 +117,27 @@ is "$rc" 0 "REMOTE_USER: a known commit is accepted"
 is "$(ev_last pusher)" carol "REMOTE_USER: event pusher is REMOTE_USER"
 is "$(ev_last protocol)" http "REMOTE_USER: event protocol is http"
 
+# ---- gitolite over SSH: GL_USER and GL_REPO, not the Unix account ----
+printf '%s %s refs/heads/y\n' 0000000000000000000000000000000000000000 "$A" >"$T/stdin"
+run_in "$SRV" "$T/stdin" env GIT_DIR=. GL_USER=dave GL_REPO=team/tools GL_BYPASS_ACCESS_CHECKS= \
+	SSH_CONNECTION="192.0.2.7 50022 192.0.2.1 22" "$HOOK"
+is "$rc" 0 "gitolite: a known commit is accepted"
+is "$(ev_last pusher)" dave "gitolite: event pusher is GL_USER"
+is "$(ev_last repo)" team/tools "gitolite: event repo is GL_REPO"
+is "$(ev_last protocol)" ssh "gitolite: event protocol is ssh"
+run_in "$SRV" "$T/stdin" env GIT_DIR=. GL_USER=dave GL_REPO=team/tools "$HOOK"
+lacks "$ERR" "GL-HOOK-ERR" "gitolite is not GitLab: no GitLab prefix"
+
+# ---- git daemon (git://): REMOTE_ADDR without CGI is not http ----
+printf '%s %s refs/heads/z\n' 0000000000000000000000000000000000000000 "$A" >"$T/stdin"
+run_in "$SRV" "$T/stdin" env GIT_DIR=. REMOTE_ADDR=192.0.2.9 REMOTE_PORT=41000 "$HOOK"
+is "$rc" 0 "git daemon: a known commit is accepted"
+is "$(ev_last protocol)" git "git daemon: event protocol is git, not http"
+
+# ---- plain SSH: the account, and ssh ----
+printf '%s %s refs/heads/w\n' 0000000000000000000000000000000000000000 "$A" >"$T/stdin"
+run_in "$SRV" "$T/stdin" env GIT_DIR=. SSH_CONNECTION="192.0.2.8 50000 192.0.2.1 22" "$HOOK"
+is "$(ev_last pusher)" "$(id -un)" "SSH: event pusher is the account"
+is "$(ev_last protocol)" ssh "SSH: event protocol is ssh"
+
 done_testing

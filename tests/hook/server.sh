@@ -178,15 +178,19 @@ git -C "$T/c" reset -q --hard HEAD~1
 
 # ---- a server that dies in the middle of a check ----
 commit_file "$T/c" keys2/k.txt "$(LC_ALL=C tr -dc 'A-Z2-7' </dev/urandom | head -c 480000 | fold -w 16 | sed 's/^/k = AKIA/')" "keys 2"
+n3=$(ev_count)
 busy_push "$T/big3.out"
 if grep -q "trace: recorded" "$T/big3.out" 2>/dev/null; then
 	wait "$BIG"
-	skip 2 "the push finished before the server could be killed"
+	skip 5 "the push finished before the server could be killed"
 else
 	kill -KILL "$SPID"
 	wait "$BIG"
-	isnt "$(cat "$T/big3.out.rc")" 0 "kill -9 of the server during a check: the push is rejected"
+	isnt "$(cat "$T/big3.out.rc")" 0 "kill -9 of the server during a check: the push is rejected (fail closed)"
 	is "$(rev "$SRV" main)" "$(git -C "$T/c" rev-parse HEAD~1)" "and not taken"
+	is "$(ev_count)" $((n3 + 1)) "the lost check leaves one event"
+	is "$(ev_last kind)" failed "recorded as failed"
+	contains "$T/big3.out" "hook server stopped before deciding" "the pusher is told why, in one line"
 fi
 wait "$SPID" 2>/dev/null
 SPID=""
@@ -195,6 +199,29 @@ git -C "$T/c" reset -q --hard HEAD~1
 # ---- without a server ----
 [ -S "$SOCK" ]
 ok $? "the dead server left its socket file behind"
+
+# The hook run in-process by the client, killed: recorded, and failMode decides.
+commit_file "$T/c" keys4/k.txt "$(LC_ALL=C tr -dc 'A-Z2-7' </dev/urandom | head -c 480000 | fold -w 16 | sed 's/^/k = AKIA/')" "keys 4"
+git -C "$SRV" config leakgate.failMode open
+n4=$(ev_count)
+LEAKGATE_SOCKET="" busy_push "$T/big5.out"
+HK=$(pgrep -f "leakgate-pre-receive\$" | while read -r p; do
+	[ "$(readlink "/proc/$p/cwd")" = "$(cd "$SRV" && pwd -P)" ] && echo "$p"; done | head -n 1)
+if [ -n "$HK" ] && ! grep -q "trace: recorded" "$T/big5.out" 2>/dev/null; then
+	kill -KILL "$HK"
+	wait "$BIG"
+	is "$(ev_count)" $((n4 + 1)) "the in-process hook killed by signal 9 leaves one event"
+	is "$(ev_last kind)" failed "recorded as failed"
+	ev_last reason >"$T/reason5"
+	contains "$T/reason5" "signal 9" "naming the signal"
+	is "$(cat "$T/big5.out.rc")" 0 "and failMode=open decides: accepted unchecked"
+	contains "$T/big5.out" "accepted unchecked because leakgate.failMode is open" "as the pusher is told"
+else
+	wait "$BIG"
+	skip 5 "the in-process check finished before it could be killed"
+fi
+git -C "$SRV" config --unset leakgate.failMode
+git -C "$T/c" fetch -q origin && git -C "$T/c" reset -q --hard origin/main
 commit_file "$T/c" after.txt "plain text" "after the server died"
 LEAKGATE_TRACE=1 push "$T/c" origin main
 is "$rc" 0 "with a stale socket the client runs the hook in-process: clean push accepted"

@@ -24,6 +24,7 @@ push "$T/c" origin main
 isnt "$rc" 0 "fail closed: the push that cannot be checked in time is rejected"
 is "$(grep -c 'could not check this push' "$OUT")" 1 "exactly one line says why"
 contains "$OUT" "did not finish within 1 s (leakgate.timeout)" "the line names the setting"
+contains "$OUT" "Try again" "a time-out may pass another time: the line says to try again"
 is "$(rev "$SRV" refs/heads/main)" "$A" "main did not move"
 is "$(ev_count)" "$((before + 1))" "one event"
 is "$(ev_last kind)" failed "the event is 'failed'"
