@@ -152,25 +152,17 @@ static void read_push_options(struct hook *h)
 		h->cfg.advertise_options = 0;
 
 	for (long i = 0; i < n && i < 1000; i++) {
-		char name[64];
-		const char *v;
+		char name[64], *reason = NULL;
+		int k;
 		snprintf(name, sizeof(name), "GIT_PUSH_OPTION_%ld", i);
-		v = getenv(name);
-		if (!v || strncmp(v, BYPASS_OPTION, strlen(BYPASS_OPTION)))
+		k = push_bypass_option(getenv(name), &reason);
+		if (k == 0)
 			continue;
-		v += strlen(BYPASS_OPTION);
-		if (*v != '=' && *v != '\0')
-			continue;
+		/* The last bypass option wins; one that cannot be read counts as one without a reason. */
 		h->bypass_requested = 1;
-		if (*v == '=')
-			v++;
-		while (*v == ' ' || *v == '\t')
-			v++;
 		free(h->bypass_reason);
-		h->bypass_reason = NULL;
-		h->bypass_bad = !*v;
-		if (*v && !(h->bypass_reason = strndup(v, BYPASS_REASON_MAX)))
-			h->bypass_bad = 1;
+		h->bypass_reason = reason;
+		h->bypass_bad = !reason;
 	}
 }
 

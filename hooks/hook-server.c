@@ -130,7 +130,7 @@ static int listen_on(const char *path)
  */
 static int read_request(int conn, int fds[4], char ***envp, char **block, mode_t *um)
 {
-	unsigned char hdr[12];
+	unsigned char hdr[HS_HEADER];
 	struct iovec iov = {.iov_base = hdr, .iov_len = sizeof(hdr)};
 	union {
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -139,7 +139,6 @@ static int read_request(int conn, int fds[4], char ***envp, char **block, mode_t
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	uint32_t envlen, umv;
-	size_t n = 0, got = 0;
 	char *env = NULL, **arr = NULL;
 	ssize_t k;
 
@@ -173,25 +172,14 @@ static int read_request(int conn, int fds[4], char ***envp, char **block, mode_t
 	/* The rest of the header, if it came in pieces. */
 	if ((size_t)k < sizeof(hdr) && hs_read_all(conn, hdr + k, sizeof(hdr) - (size_t)k, -1))
 		goto bad;
-	if (memcmp(hdr, HS_MAGIC, 4))
-		goto bad;
-	memcpy(&envlen, hdr + 4, 4);
-	memcpy(&umv, hdr + 8, 4);
-	if (envlen > HS_ENV_MAX || umv > 0777)
+	if (hs_parse_header(hdr, &envlen, &umv))
 		goto bad;
 	env = malloc((size_t)envlen + 1);
 	if (!env || hs_read_all(conn, env, envlen, -1))
 		goto bad;
 	env[envlen] = '\0';
-	for (size_t i = 0; i < envlen; i++)
-		n += env[i] == '\0';
-	if (envlen && env[envlen - 1] != '\0')
+	if (hs_parse_env(env, envlen, &arr))
 		goto bad;
-	arr = calloc(n + 1, sizeof(*arr));
-	if (!arr)
-		goto bad;
-	for (size_t i = 0; i < envlen; i += strlen(env + i) + 1)
-		arr[got++] = env + i;
 	*envp = arr;
 	*block = env;
 	*um = (mode_t)umv;

@@ -49,6 +49,19 @@ int hs_write_all(int fd, const void *buf, size_t n);
 int hs_read_all(int fd, void *buf, size_t n, int timeout_ms);
 
 /*
+ * The request's fixed header (HS_HEADER bytes): the environment's length
+ * and the umask; 0, or -1 when it is not a request.
+ */
+#define HS_HEADER 12
+int hs_parse_header(const unsigned char *hdr, uint32_t *envlen, uint32_t *umask_out);
+/*
+ * The environment block (envlen bytes of NUL-terminated strings) as a
+ * NULL-terminated array pointing into it (caller frees the array only);
+ * 0, or -1 when it is malformed.
+ */
+int hs_parse_env(char *env, size_t envlen, char ***out);
+
+/*
  * Serve on path (NULL: hs_socket_path) until SIGTERM or SIGINT, running
  * run() in a forked process for each client. Returns the exit status.
  */

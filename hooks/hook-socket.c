@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -29,6 +30,33 @@ int hs_socket_path(char *buf, size_t size)
 	} else
 		n = -1;
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int hs_parse_header(const unsigned char *hdr, uint32_t *envlen, uint32_t *umask_out)
+{
+	if (memcmp(hdr, HS_MAGIC, 4))
+		return -1;
+	memcpy(envlen, hdr + 4, 4);
+	memcpy(umask_out, hdr + 8, 4);
+	return *envlen > HS_ENV_MAX || *umask_out > 0777 ? -1 : 0;
+}
+
+int hs_parse_env(char *env, size_t envlen, char ***out)
+{
+	size_t n = 0, got = 0;
+	char **arr;
+
+	*out = NULL;
+	if (envlen > HS_ENV_MAX || (envlen && env[envlen - 1] != '\0'))
+		return -1;
+	for (size_t i = 0; i < envlen; i++)
+		n += env[i] == '\0';
+	if (!(arr = calloc(n + 1, sizeof(*arr))))
+		return -1;
+	for (size_t i = 0; i < envlen; i += strlen(env + i) + 1)
+		arr[got++] = env + i;
+	*out = arr;
+	return 0;
 }
 
 int hs_write_all(int fd, const void *buf, size_t n)

@@ -36,8 +36,7 @@
 #include "store.h"
 #include "vec.h"
 
-#define BYPASS_OPTION "leakgate.bypass"
-#define BYPASS_REASON_MAX 500
+#define BYPASS_OPTION PUSH_BYPASS_OPTION
 /* After the time budget, the phases get this long to notice before the watchdog decides. */
 #define WATCHDOG_GRACE_MS 2000
 /*

@@ -131,6 +131,25 @@ int push_parse_updates(struct push *p, const char *input, size_t len, int *sha25
 	return LG_OK;
 }
 
+int push_bypass_option(const char *v, char **reason)
+{
+	size_t n = strlen(PUSH_BYPASS_OPTION);
+
+	*reason = NULL;
+	if (!v || strncmp(v, PUSH_BYPASS_OPTION, n) || (v[n] != '=' && v[n] != '\0'))
+		return 0;
+	v += n;
+	if (*v == '=')
+		v++;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (!*v)
+		return 1;
+	if (!(*reason = strndup(v, PUSH_BYPASS_REASON_MAX)))
+		return LG_ENOMEM;
+	return 1;
+}
+
 int push_is_incoming(const struct push *p, const git_oid *id)
 {
 	return p->quarantine ? git_odb_exists(p->quarantine, id) : 1;

@@ -112,6 +112,15 @@ int push_order_blobs(struct push *p, const char *quarantine_dir);
 /* 1 if id is among the incoming (quarantined) objects; 1 without quarantine. */
 int push_is_incoming(const struct push *p, const git_oid *id);
 
+/*
+ * One push option: 1 if it is leakgate.bypass (with *reason, caller frees,
+ * the reason with blanks trimmed and cut to BYPASS_REASON_MAX bytes, or NULL
+ * when there is none), 0 for any other option (or NULL), LG_ENOMEM.
+ */
+#define PUSH_BYPASS_OPTION "leakgate.bypass"
+#define PUSH_BYPASS_REASON_MAX 500
+int push_bypass_option(const char *opt, char **reason);
+
 /* Index of a blob among the push's unique blobs, or SIZE_MAX (before push_order_blobs only). */
 size_t push_find_blob(const struct push *p, const git_oid *id);
 

@@ -81,6 +81,14 @@ struct lg_ruleset {
 	int spare_taken;
 };
 
+/*
+ * The compiled cache's readers, for the loader and the fuzz harnesses: an
+ * entry from memory (1 when it was used, 0 for a miss of any kind), and
+ * the compact rule table inside it (0, or -1 leaving no rules).
+ */
+int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len);
+int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len);
+
 /* Compile (once) the PCRE2 form of rule r; 0 or LG_EINVALID. Thread-safe. */
 int lg_rule_prepare_code(struct lg_ruleset *rs, struct lg_rule *r);
 

@@ -1010,7 +1010,7 @@ static char *rget_str(struct rbuf *b, int *absent)
 }
 
 /* Build the rules from a table; 0, or -1 (and no rules) when it is damaged. */
-static int table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
+int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
 {
 	struct rbuf b = {p, p + len, 0};
 	uint64_t n = rget_u64(&b);
@@ -1073,13 +1073,22 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 {
 	char *buf = NULL;
 	size_t len = 0;
+	int ok;
+
+	if (read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
+		return 0;
+	ok = lg_ruleset_cache_read(rs, buf, len);
+	free(buf);
+	return ok;
+}
+
+int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
+{
 	uint64_t l1, l2, l3;
 	hs_database_t *c = NULL, *p = NULL;
 	const unsigned char *u;
 	int ok = 0;
 
-	if (read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
-		return 0;
 	u = (const unsigned char *)buf;
 	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || memcmp(buf + 8, rs->hash, 64))
 		goto out;
@@ -1095,7 +1104,7 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 	if (get_u64(u + 96) != crc32(crc32(0L, Z_NULL, 0), u + LG_CACHE_HDR, (uInt)(l1 + l2 + l3)))
 		goto out;
 	if (rs->pending) {
-		if (table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
+		if (lg_ruleset_table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
 			goto out;
 	} else if (l3 < 8 || get_u64(u + LG_CACHE_HDR + l1 + l2) != rs->n) {
 		goto out;
@@ -1128,7 +1137,6 @@ out:
 	}
 	hs_free_database(c);
 	hs_free_database(p);
-	free(buf);
 	return ok;
 }
 
