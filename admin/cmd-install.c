@@ -34,6 +34,7 @@
 #include <git2.h>
 
 #include "cli.h"
+#include "vec.h"
 #include "loader.h"
 
 #define MARK "# installed by leakgate"
@@ -324,8 +325,11 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names of the subdirectories of dir ending in suffix (NULL: any). */
-static char **list_dirs(const char *dir, const char *suffix, size_t *n)
+/*
+ * Sorted names of the subdirectories of dir ending in suffix (NULL: any).
+ * *failed is set when some could not be listed (they are not installed).
+ */
+static char **list_dirs(const char *dir, const char *suffix, size_t *n, size_t *failed)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -342,19 +346,20 @@ static char **list_dirs(const char *dir, const char *suffix, size_t *n)
 			continue;
 		if (suffix && (l <= strlen(suffix) || strcmp(de->d_name + l - strlen(suffix), suffix)))
 			continue;
-		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0) {
+			fprintf(stderr, "leakgate install: out of memory listing %s\n", dir);
+			(*failed)++;
 			break;
+		}
 		if (!is_dir(p)) {
 			free(p);
 			continue;
 		}
-		if (*n == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
-			if (!nv) {
-				free(p);
-				break;
-			}
-			v = nv;
+		if (lg_array_reserve((void **)&v, &cap, *n + 1, sizeof(*v), 1u << 24)) {
+			fprintf(stderr, "leakgate install: out of memory listing %s\n", dir);
+			free(p);
+			(*failed)++;
+			break;
 		}
 		v[(*n)++] = p;
 	}
@@ -373,10 +378,10 @@ static int install_gitea(const char *root, const struct install_opts *o)
 		fprintf(stderr, "leakgate install: %s is not a directory (Gitea's repository root)\n", root);
 		return 2;
 	}
-	owners = list_dirs(root, NULL, &nown);
+	owners = list_dirs(root, NULL, &nown, &failed);
 	for (size_t i = 0; i < nown; i++) {
 		size_t nrepo = 0;
-		char **repos = list_dirs(owners[i], ".git", &nrepo);
+		char **repos = list_dirs(owners[i], ".git", &nrepo, &failed);
 		for (size_t k = 0; k < nrepo; k++) {
 			if (install_repo(repos[k], o, 1) == 0)
 				done++;

@@ -18,6 +18,10 @@
 #include "cli.h"
 #include "loader.h"
 #include "report.h"
+#include "vec.h"
+
+/* Entries of one directory; more is refused with an error, not skipped. */
+#define SCAN_DIR_ENTRIES_MAX (8u << 20)
 #include "scanner.h"
 #include "utf16.h"
 
@@ -140,15 +144,13 @@ static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
 			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-			if (!v)
-				break;
-			names = v;
-		}
-		if (asprintf(&names[n], "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-			     de->d_name) < 0)
+		if (lg_array_reserve((void **)&names, &cap, n + 1, sizeof(*names), SCAN_DIR_ENTRIES_MAX) ||
+		    asprintf(&names[n], "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name) < 0) {
+			/* What could not be listed is not scanned: say so, do not just skip it. */
+			report_error(c->report, dir, "out of memory (or too many entries) listing this directory; "
+						     "the entries not listed were not scanned");
 			break;
+		}
 		n++;
 	}
 	closedir(d);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lg.h"
+#include "vec.h"
 
 const char *lg_strerror(int code)
 {
@@ -66,15 +67,10 @@ void lg_diag_add(struct lg_diag *d, const char *file, const char *rule_id,
 		d->dropped++;
 		return;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct lg_diag_entry *v = realloc(d->v, cap * sizeof(*v));
-		if (!v) {
-			d->dropped++;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+	/* Out of memory, the problem is still counted (dropped), never lost without a trace. */
+	if (lg_array_reserve((void **)&d->v, &d->cap, d->n + 1, sizeof(*d->v), LG_DIAG_MAX)) {
+		d->dropped++;
+		return;
 	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

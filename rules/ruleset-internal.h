@@ -64,9 +64,9 @@ struct lg_ruleset {
 	 * hit loads a compact rule table instead (rules without examples).
 	 */
 	struct lg_source *srcs;
-	size_t nsrcs;
+	size_t nsrcs, capsrcs;
 	char **disabled;
-	size_t ndisabled;
+	size_t ndisabled, capdisabled;
 	int lazy, pending, lite, lenient;
 	hs_database_t *content_db; /* NULL when no enabled rule has a pattern */
 	hs_database_t *path_db;    /* NULL when no enabled rule has a path */

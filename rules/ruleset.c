@@ -28,6 +28,7 @@
 
 #include "builtin-packs.h"
 #include "ruleset-internal.h"
+#include "vec.h"
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
@@ -510,19 +511,9 @@ static int parse_pack(struct lg_ruleset *rs, const char *name, const char *text,
 	}
 	if (bad)
 		goto out;
-	if (rs->n + nfresh > rs->cap) {
-		size_t cap = rs->cap ? rs->cap : 64;
-		struct lg_rule **nv;
-		while (cap < rs->n + nfresh)
-			cap *= 2;
-		nv = realloc(rs->rules, cap * sizeof(*nv));
-		if (!nv) {
-			err = LG_ENOMEM;
-			goto out;
-		}
-		rs->rules = nv;
-		rs->cap = cap;
-	}
+	if ((err = lg_array_reserve((void **)&rs->rules, &rs->cap, rs->n + nfresh, sizeof(*rs->rules),
+				    LG_RULES_MAX + 1)))
+		goto out;
 	for (i = 0; i < nfresh; i++) {
 		fresh[i]->index = rs->n;
 		rs->rules[rs->n++] = fresh[i];
@@ -585,10 +576,15 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
 		if (err)
 			return err;
 	}
-	v = realloc(rs->srcs, (rs->nsrcs + 1) * sizeof(*v));
-	if (!v)
-		return LG_ENOMEM;
-	rs->srcs = v;
+	{
+		int err = lg_array_reserve((void **)&rs->srcs, &rs->capsrcs, rs->nsrcs + 1, sizeof(*rs->srcs),
+					   LG_PACKS_MAX);
+		if (err) {
+			if (err == LG_ETOOLARGE)
+				lg_diag_add(d, name, NULL, NULL, "more than %d rule packs", LG_PACKS_MAX);
+			return err;
+		}
+	}
 	v = &rs->srcs[rs->nsrcs];
 	v->name = strdup(name);
 	v->data = malloc(len + 1);
@@ -704,13 +700,10 @@ int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag 
 		size_t l = strlen(de->d_name);
 		if (l < 6 || strcmp(de->d_name + l - 5, ".json") || de->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			char **nv = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
-			if (!nv) {
-				err = LG_ENOMEM;
-				goto out;
-			}
-			names = nv;
+		if ((err = lg_array_reserve((void **)&names, &cap, n + 1, sizeof(*names), LG_PACKS_MAX))) {
+			if (err == LG_ETOOLARGE)
+				lg_diag_add(d, path, NULL, NULL, "more than %d rule packs in this directory", LG_PACKS_MAX);
+			goto out;
 		}
 		if (asprintf(&names[n], "%s/%s", path, de->d_name) < 0) {
 			err = LG_ENOMEM;
@@ -752,10 +745,13 @@ int lg_ruleset_disable(struct lg_ruleset *rs, const char *id)
 		return LG_ENOTFOUND;
 	if (r)
 		r->enabled = 0;
-	v = realloc(rs->disabled, (rs->ndisabled + 1) * sizeof(*v));
-	if (!v)
-		return LG_ENOMEM;
-	rs->disabled = v;
+	{
+		int err = lg_array_reserve((void **)&rs->disabled, &rs->capdisabled, rs->ndisabled + 1,
+					   sizeof(*rs->disabled), LG_RULES_MAX);
+		if (err)
+			return err;
+	}
+	v = rs->disabled;
 	if (!(v[rs->ndisabled] = strdup(id)))
 		return LG_ENOMEM;
 	rs->ndisabled++;
@@ -918,18 +914,10 @@ static void wput(struct wbuf *b, const void *data, size_t len)
 {
 	if (b->oom)
 		return;
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		unsigned char *np;
-		while (cap < b->n + len)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
+	if (len > SIZE_MAX - b->n ||
+	    lg_array_reserve((void **)&b->p, &b->cap, b->n + len, 1, LG_CACHE_MAX_BYTES)) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->p + b->n, data, len);
 	b->n += len;

@@ -18,6 +18,7 @@ struct lg_rule;
 #define LG_PACK_MAX_BYTES (8u << 20) /* one pack file */
 #define LG_PATTERN_MAX 4096          /* one pattern, in bytes */
 #define LG_RULES_MAX 4096            /* rules in one rule set */
+#define LG_PACKS_MAX 1024            /* packs in one rule set */
 #define LG_TEXT_MAX 8192             /* name, description, remediation */
 #define LG_EXAMPLE_MAX 65536         /* one example text */
 

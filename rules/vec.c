@@ -37,30 +37,37 @@ void lg_vec_release(struct lg_vec *v)
 	v->n = v->cap = 0;
 }
 
-int lg_vec_reserve(struct lg_vec *v, size_t more)
+int lg_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t max)
 {
-	size_t need, cap;
+	size_t ncap;
 	void *nv;
 
-	if (more > SIZE_MAX - v->n || (need = v->n + more) > v->max)
+	if (need > max)
 		return LG_ETOOLARGE;
-	if (need <= v->cap)
+	if (need <= *cap)
 		return LG_OK;
-	cap = v->cap ? v->cap : 8;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > v->max)
-		cap = v->max;
-	if (cap > SIZE_MAX / v->size)
+	ncap = *cap ? *cap : 8;
+	while (ncap < need)
+		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+	if (ncap > max)
+		ncap = max;
+	if (!size || ncap > SIZE_MAX / size)
 		return LG_ETOOLARGE;
 	if (fail_countdown && --fail_countdown == 0)
 		return LG_ENOMEM;
-	nv = realloc(v->v, cap * v->size);
+	nv = realloc(*arr, ncap * size);
 	if (!nv)
 		return LG_ENOMEM;
-	v->v = nv;
-	v->cap = cap;
+	*arr = nv;
+	*cap = ncap;
 	return LG_OK;
+}
+
+int lg_vec_reserve(struct lg_vec *v, size_t more)
+{
+	if (more > SIZE_MAX - v->n)
+		return LG_ETOOLARGE;
+	return lg_array_reserve(&v->v, &v->cap, v->n + more, v->size, v->max);
 }
 
 int lg_vec_grow(struct lg_vec *v, size_t count, void **out)

@@ -29,6 +29,14 @@ void lg_vec_init(struct lg_vec *v, size_t size, size_t max);
 /* Free the elements; the vector is empty again (same size and max). */
 void lg_vec_release(struct lg_vec *v);
 
+/*
+ * The growth itself, for arrays kept in a struct of their own: room for
+ * need elements of size bytes in *arr (capacity *cap), never more than
+ * max. LG_OK, LG_ENOMEM or LG_ETOOLARGE; *arr and *cap are unchanged on
+ * failure.
+ */
+int lg_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t max);
+
 /* Room for more elements beyond n: LG_OK, LG_ENOMEM or LG_ETOOLARGE. */
 int lg_vec_reserve(struct lg_vec *v, size_t more);
 /* Append count elements (copied), or one; results as lg_vec_reserve. */

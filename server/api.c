@@ -19,6 +19,7 @@
 
 #include "selftest.h"
 #include "server.h"
+#include "vec.h"
 
 struct req {
 	char *method, *url;
@@ -762,45 +763,29 @@ static enum MHD_Result healthz(struct server *srv, struct MHD_Connection *c, str
 	return reply(c, r, 200, doc);
 }
 
+/* Text built piece by piece; once a piece fails, the whole text is unusable. */
 struct mbuf {
-	char *p;
-	size_t n, cap;
+	struct lg_vec v;
+	int err;
 };
+
+#define MBUF_INIT {LG_VEC_INIT(1, 1u << 20), 0}
 
 static void mprintf(struct mbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void mprintf(struct mbuf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int err;
 
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->p && b->n + (size_t)n < b->cap) {
-			b->n += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = b->cap ? b->cap * 2 : 8192;
-			char *np;
-			while (cap < b->n + (size_t)n + 1)
-				cap *= 2;
-			np = realloc(b->p, cap);
-			if (!np)
-				return;
-			b->p = np;
-			b->cap = cap;
-		}
-	}
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	err = lg_vec_vprintf(&b->v, fmt, ap);
+	va_end(ap);
+	if (err)
+		b->err = err;
 }
 
-/*
- * One histogram from the event_buckets rows of a metric (cumulative counts
- * kept by the store's trigger), bounds divided by scale for the unit shown.
- */
 static void metrics_histogram(struct mbuf *b, sqlite3 *db, const char *name, const char *help,
 			      const char *metric, double scale, long long count, long long sum)
 {
@@ -826,7 +811,7 @@ static void metrics_histogram(struct mbuf *b, sqlite3 *db, const char *name, con
 static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	struct lg_store *st = srv_store(srv);
-	struct mbuf b = {0};
+	struct mbuf b = MBUF_INIT;
 	sqlite3_stmt *q = NULL;
 	long long n = 0, dur = 0, bytes = 0;
 
@@ -871,9 +856,11 @@ static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, str
 		mprintf(&b, "leakgate_http_requests_total{code=\"%dxx\"} %llu\n", i,
 			(unsigned long long)srv->http_by_status[i]);
 	pthread_mutex_unlock(&srv->stats_lock);
-	if (!b.p)
-		return MHD_NO;
-	return send_body(c, r, 200, "text/plain; version=0.0.4", b.p);
+	if (b.err) {
+		lg_vec_release(&b.v);
+		return error_reply(c, r, 500, "internal", NULL, "out of memory while writing the metrics");
+	}
+	return send_body(c, r, 200, "text/plain; version=0.0.4", lg_vec_steal(&b.v));
 }
 
 /* ---- cached reads ---- */
@@ -883,7 +870,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	struct mbuf *b = cls;
 
 	(void)kind;
-	mprintf(b, "%c%s=%s", b->n ? '&' : '?', key, value ? value : "");
+	mprintf(b, "%c%s=%s", b->v.n ? '&' : '?', key, value ? value : "");
 	return MHD_YES;
 }
 
@@ -894,7 +881,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
  */
 static int cached(struct server *srv, struct MHD_Connection *c, struct req *r, enum MHD_Result *ret)
 {
-	struct mbuf args = {0};
+	struct mbuf args = MBUF_INIT;
 	struct MHD_Response *resp;
 	const char *body;
 	size_t len;
@@ -902,9 +889,10 @@ static int cached(struct server *srv, struct MHD_Connection *c, struct req *r, e
 	if (srv_stamp(srv, &r->stamp))
 		return 0;
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &args);
-	if (asprintf(&r->cache_key, "%s%s", r->url, args.p ? args.p : "") < 0)
+	/* A key cut short could name another query's reply: no key, no cache. */
+	if (args.err || asprintf(&r->cache_key, "%s%s", r->url, lg_vec_str(&args.v)) < 0)
 		r->cache_key = NULL;
-	free(args.p);
+	lg_vec_release(&args.v);
 	if (!r->cache_key || !(body = srv_cache_get(srv, r->cache_key, &r->stamp, &len)))
 		return 0;
 	resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -1076,17 +1064,9 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
 			r->len = r->cap = 0;
 		}
 		if (!r->too_large) {
-			if (r->len + *upload_size + 1 > r->cap) {
-				size_t cap = r->cap ? r->cap : 4096;
-				char *nb;
-				while (cap < r->len + *upload_size + 1)
-					cap *= 2;
-				nb = realloc(r->body, cap);
-				if (!nb)
-					return MHD_NO;
-				r->body = nb;
-				r->cap = cap;
-			}
+			/* Out of memory for a body within the limit: the connection is closed, nothing half-read is used. */
+			if (lg_array_reserve((void **)&r->body, &r->cap, r->len + *upload_size + 1, 1, SRV_BODY_MAX + 1))
+				return MHD_NO;
 			memcpy(r->body + r->len, upload_data, *upload_size);
 			r->len += *upload_size;
 			r->body[r->len] = '\0';

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "vec.h"
 
 #define GITEA_RESCAN_S 300
 #define GITEA_WAIT_MS 5000
@@ -134,13 +135,16 @@ static void watch_dir(struct watcher *w, const char *path)
 		return;
 	}
 	if ((size_t)wd >= w->nwd) {
-		size_t n = (size_t)wd + 64;
-		char **v;
-		if (n > GITEA_WATCHES_MAX || !(v = realloc(w->wd_path, n * sizeof(*v))))
+		size_t n = (size_t)wd + 64, cap = w->nwd;
+		if (lg_array_reserve((void **)&w->wd_path, &cap, n, sizeof(*w->wd_path), GITEA_WATCHES_MAX)) {
+			/* The periodic install still reaches what is not watched. */
+			fprintf(stderr, "leakgated: cannot watch %s: too many folders watched, or out of memory; "
+					"new repositories there get the hook at the next periodic install\n", path);
+			inotify_rm_watch(w->ifd, wd);
 			return;
-		memset(v + w->nwd, 0, (n - w->nwd) * sizeof(*v));
-		w->wd_path = v;
-		w->nwd = n;
+		}
+		memset(w->wd_path + w->nwd, 0, (cap - w->nwd) * sizeof(*w->wd_path));
+		w->nwd = cap;
 	}
 	free(w->wd_path[wd]);
 	w->wd_path[wd] = strdup(path);
