@@ -178,6 +178,29 @@ rm -f "$GOOD" "$GOOD-wal" "$GOOD-shm"
 mv "$T/backup.db" "$GOOD"
 "$LG" db init --force --db "$GOOD" >/dev/null 2>&1
 
+# ---- 9. a full disk: the database and the spool cannot be written; still decided, and said ----
+if unshare -m true 2>/dev/null; then
+	mkdir -p "$T/full"
+	cat >"$T/full.sh" <<'FULL'
+set -u
+mount -t tmpfs -o size=2m tmpfs "$T/full" || exit 97
+"$LG" db init --db "$T/full/lg.db" >/dev/null 2>&1 || exit 96
+git -C "$SRV" config leakgate.db "$T/full/lg.db"
+dd if=/dev/zero of="$T/full/fill" bs=64k 2>/dev/null
+printf '%s %s refs/heads/full\n' "$A" "$CLEAN" >"$T/full.in"
+(cd "$SRV" && GIT_DIR=. "$HOOK") <"$T/full.in" >"$T/full.out" 2>"$T/full.err"
+echo $? >"$T/full.rc"
+git -C "$SRV" config leakgate.db "$DB"
+FULL
+	env T="$T" SRV="$SRV" A="$A" CLEAN="$CLEAN" HOOK="$HOOK" LG="$LG" DB="$DB" unshare -m sh "$T/full.sh"
+	is "$(cat "$T/full.rc" 2>/dev/null)" 1 "9: a full disk: the database cannot be read or written, the push is decided by failMode (closed)"
+	contains "$T/full.err" "audit database is not usable" "9: the line says why"
+	contains "$T/full.err" "could not be recorded" "9: and that its event could not be kept (the system log has it)"
+	git -C "$SRV" config leakgate.db "$GOOD"
+else
+	skip "9: no mount namespace for a full disk here"
+fi
+
 # ---- every decision has a system-log line (when this machine has none, the test makes one) ----
 if [ ! -e /dev/log ] && [ "$(id -u)" = 0 ] && command -v socat >/dev/null 2>&1; then
 	socat -u UNIX-RECV:/dev/log,unlink-early OPEN:"$T/syslog",creat,append &
