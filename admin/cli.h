@@ -15,6 +15,8 @@ int cmd_config(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 /* rules add|disable|enable|remove, argv[0] being the verb */
 int cmd_rules_store(int argc, char **argv);
+/* rules check-candidate: the isolated check leakgated runs (store/ops.h) */
+int cmd_rules_check_candidate(void);
 
 struct lg_store;
 /*

@@ -9,15 +9,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "loader.h"
+#include "ops.h"
 #include "selftest.h"
 #include "store.h"
 
@@ -50,6 +53,29 @@ struct lg_store *cli_open_store(const char *db, int create, char **path_out)
 static struct lg_store *open_store(const struct common *o)
 {
 	return cli_open_store(o->db, 1, NULL);
+}
+
+/* Who the CLI's changes are made by: the login of the account that runs it. */
+static const char *cli_who(void)
+{
+	static char who[300];
+	struct passwd *pw = getpwuid(getuid());
+	const char *sudo = getenv("SUDO_USER");
+
+	if (!who[0])
+		snprintf(who, sizeof(who), "cli:%s%s%s", pw ? pw->pw_name : "unknown", sudo && *sudo ? " via sudo by " : "",
+			 sudo && *sudo ? sudo : "");
+	return who;
+}
+
+static struct lg_ops cli_ops(struct lg_store *st)
+{
+	struct lg_ops o;
+
+	memset(&o, 0, sizeof(o));
+	o.st = st;
+	o.by = cli_who();
+	return o;
 }
 
 static void print_json(json_t *doc)
@@ -143,13 +169,20 @@ int cmd_token(int argc, char **argv)
 		}
 		if (!(st = open_store(&o)))
 			return 2;
-		if (lg_store_token_create(st, t.role, t.name, &token, &id) == 0) {
-			printf("Created %s token #%lld%s%s. It is shown once; keep it safe:\n", t.role,
-			       (long long)id, t.name ? " " : "", t.name ? t.name : "");
-			printf("%s\n", token);
-			status = 0;
-		} else {
-			fprintf(stderr, "leakgate token create: the token could not be stored\n");
+		{
+			struct lg_ops ops = cli_ops(st);
+			struct lg_diag d;
+			lg_diag_init(&d);
+			if (lg_ops_token_create(&ops, t.role, t.name, &token, &id, &d) == 0) {
+				printf("Created %s token #%lld%s%s. It is shown once; keep it safe:\n", t.role,
+				       (long long)id, t.name ? " " : "", t.name ? t.name : "");
+				printf("%s\n", token);
+				status = 0;
+			} else {
+				cli_print_diag("the token could not be made:", &d);
+				status = 1;
+			}
+			lg_diag_release(&d);
 		}
 		free(token);
 	} else if (!strcmp(sub, "list")) {
@@ -181,21 +214,26 @@ int cmd_token(int argc, char **argv)
 		}
 		json_decref(a);
 	} else if (!strcmp(sub, "revoke")) {
-		char *end;
-		long long id = i < argc ? strtoll(argv[i], &end, 10) : 0;
-		if (i + 1 != argc || *end || id <= 0) {
+		int64_t id = 0;
+		struct lg_diag d;
+		if (i + 1 != argc || lg_ops_parse_id(argv[i], &id)) {
 			fprintf(stderr, "leakgate token revoke: give the token's number (from token list)\n");
 			return 2;
 		}
 		if (!(st = open_store(&o)))
 			return 2;
-		if (lg_store_token_revoke(st, id) == 0) {
-			printf("revoked token #%lld\n", id);
-			status = 0;
-		} else {
-			fprintf(stderr, "leakgate token revoke: no active token #%lld\n", id);
-			status = 1;
+		lg_diag_init(&d);
+		{
+			struct lg_ops ops = cli_ops(st);
+			if (lg_ops_token_revoke(&ops, id, &d) == 0) {
+				printf("revoked token #%lld\n", (long long)id);
+				status = 0;
+			} else {
+				cli_print_diag("the token could not be revoked:", &d);
+				status = 1;
+			}
 		}
+		lg_diag_release(&d);
 	} else {
 		fprintf(stderr, "%s", usage);
 	}
@@ -226,24 +264,6 @@ static int ex_opt(int opt, const char *arg, void *ctx)
 	default: return -1;
 	}
 	return 0;
-}
-
-static int64_t parse_expiry(const char *s)
-{
-	struct tm tm;
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (*end == '\0' && end != s)
-		return v * 1000;
-	/* A number of days from now: 30d. */
-	if (end != s && (*end == 'd' || *end == 'D') && end[1] == '\0')
-		return lg_now_ms() + v * 86400000LL;
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (end && (*end == '\0' || ((end = strptime(end, "T%H:%M:%S", &tm)) && (*end == '\0' || !strcmp(end, "Z")))))
-		return (int64_t)timegm(&tm) * 1000;
-	return -1;
 }
 
 int cmd_exemptions(int argc, char **argv)
@@ -310,38 +330,53 @@ int cmd_exemptions(int argc, char **argv)
 		json_decref(a);
 	} else if (!strcmp(sub, "add")) {
 		int64_t id = 0;
-		if (!x.reason || !*x.reason || (!x.e.fingerprint && !x.e.rule_id && !x.e.path_glob) || i != argc) {
-			fprintf(stderr, "leakgate exemptions add: give --reason and at least one of "
-					"--fingerprint, --rule, --path\n");
-			return 2;
-		}
-		if (x.expires && (x.e.expires_ms = parse_expiry(x.expires)) <= 0) {
-			fprintf(stderr, "leakgate exemptions add: --expires wants YYYY-MM-DD, an RFC 3339 time, "
-					"Unix seconds, or a number of days such as 30d\n");
+		struct lg_exemption_spec spec;
+		struct lg_diag d;
+		if (i != argc) {
+			fprintf(stderr, "%s", usage);
 			return 2;
 		}
 		if (!(st = open_store(&o)))
 			return 2;
-		if (lg_store_exemption_add(st, &x.e, x.reason, getenv("USER"), &id) == 0) {
-			printf("added exemption #%lld\n", (long long)id);
-			status = 0;
-		} else {
-			fprintf(stderr, "leakgate exemptions add: the exemption could not be stored\n");
+		memset(&spec, 0, sizeof(spec));
+		spec.repo = x.e.repo_glob;
+		spec.fingerprint = x.e.fingerprint;
+		spec.rule_id = x.e.rule_id;
+		spec.path = x.e.path_glob;
+		spec.reason = x.reason;
+		spec.expires = x.expires;
+		lg_diag_init(&d);
+		{
+			struct lg_ops ops = cli_ops(st);
+			int err = lg_ops_exemption_add(&ops, &spec, &id, &d);
+			if (!err) {
+				printf("added exemption #%lld\n", (long long)id);
+				status = 0;
+			} else {
+				cli_print_diag("the exemption is refused:", &d);
+				status = err == LG_EINVALID ? 2 : 1;
+			}
 		}
+		lg_diag_release(&d);
 	} else if (!strcmp(sub, "remove")) {
-		char *end;
-		long long id = i < argc ? strtoll(argv[i], &end, 10) : 0;
-		if (i + 1 != argc || *end || id <= 0) {
+		int64_t id = 0;
+		struct lg_diag d;
+		if (i + 1 != argc || lg_ops_parse_id(argv[i], &id)) {
 			fprintf(stderr, "leakgate exemptions remove: give the exemption's number\n");
 			return 2;
 		}
 		if (!(st = open_store(&o)))
 			return 2;
-		status = lg_store_exemption_delete(st, id) == 0 ? 0 : 1;
+		lg_diag_init(&d);
+		{
+			struct lg_ops ops = cli_ops(st);
+			status = lg_ops_exemption_remove(&ops, id, &d) == 0 ? 0 : 1;
+		}
 		if (status)
-			fprintf(stderr, "leakgate exemptions remove: no exemption #%lld\n", id);
+			cli_print_diag("the exemption could not be removed:", &d);
 		else
-			printf("removed exemption #%lld\n", id);
+			printf("removed exemption #%lld\n", (long long)id);
+		lg_diag_release(&d);
 	} else {
 		fprintf(stderr, "%s", usage);
 	}
@@ -439,9 +474,10 @@ int cmd_events(int argc, char **argv)
 				"exempted, warned, failed\n");
 		return 2;
 	}
-	if ((e.since && (e.f.since_ms = parse_expiry(e.since)) <= 0) ||
-	    (e.until && (e.f.until_ms = parse_expiry(e.until)) <= 0)) {
-		fprintf(stderr, "leakgate events: --since/--until want YYYY-MM-DD, RFC 3339 or Unix seconds\n");
+	if ((e.since && lg_ops_parse_time(e.since, LG_TIME_PAST, lg_now_ms(), &e.f.since_ms)) ||
+	    (e.until && lg_ops_parse_time(e.until, LG_TIME_PAST, lg_now_ms(), &e.f.until_ms))) {
+		fprintf(stderr, "leakgate events: --since/--until want YYYY-MM-DD, RFC 3339, Unix seconds, or a "
+				"duration back from now such as 30d or 12h\n");
 		return 2;
 	}
 	if (!e.f.limit)
@@ -491,15 +527,17 @@ int cmd_events(int argc, char **argv)
 int cmd_rules_store(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: leakgate rules add FILE [--db PATH]     add the rules of a pack as custom rules\n"
+		"usage: leakgate rules add FILE [--db PATH]     add (or replace) the rules of a pack as custom rules\n"
 		"       leakgate rules disable ID [--db PATH]\n"
 		"       leakgate rules enable ID [--db PATH]\n"
 		"       leakgate rules remove ID [--db PATH]    remove a custom rule\n"
 		"Then send SIGHUP to a running leakgated (the hook sees changes at once).\n";
 	struct common o = {0};
 	struct lg_store *st;
+	struct lg_ops ops;
+	struct lg_diag d;
 	const char *sub = argv[0];
-	int i, status = 1;
+	int i, status = 1, err;
 
 	i = parse_common(argc, argv, &o, usage, NULL, NULL, NULL);
 	if (i < 0 || i + 1 != argc) {
@@ -508,64 +546,77 @@ int cmd_rules_store(int argc, char **argv)
 	}
 	if (!(st = open_store(&o)))
 		return 2;
+	ops = cli_ops(st);
+	lg_diag_init(&d);
 	if (!strcmp(sub, "add")) {
-		/* Validate the pack as a whole (examples included) before storing. */
-		struct lg_ruleset *rs = NULL;
-		struct lg_diag d;
-		size_t checked = 0;
-		lg_diag_init(&d);
-		if (lg_ruleset_new(&rs) || lg_ruleset_add_path(rs, argv[i], &d) ||
-		    lg_ruleset_compile(rs, NULL, NULL, &d) || lg_selftest_run(rs, &checked, &d)) {
-			cli_print_diag("the pack is refused:", &d);
+		json_error_t jerr;
+		json_t *doc = json_load_file(argv[i], 0, &jerr), *rules = json_object_get(doc, "rules");
+		if (!doc) {
+			fprintf(stderr, "leakgate rules add: %s:%d:%d: %s\n", argv[i], jerr.line, jerr.column, jerr.text);
+		} else if (!json_is_array(rules)) {
+			fprintf(stderr, "leakgate rules add: %s: a pack is {\"pack\": ..., \"rules\": [...]}\n", argv[i]);
+		} else if ((err = lg_ops_rules_put(&ops, rules, &d))) {
+			cli_print_diag("the pack is refused (nothing was stored):", &d);
 		} else {
-			json_error_t jerr;
-			json_t *doc = json_load_file(argv[i], 0, &jerr), *r;
 			size_t k;
+			json_t *r;
+			json_array_foreach(rules, k, r)
+				printf("stored custom rule %s\n", json_string_value(json_object_get(r, "id")));
 			status = 0;
-			json_array_foreach(json_object_get(doc, "rules"), k, r) {
-				char *text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-				const char *id = json_string_value(json_object_get(r, "id"));
-				int err = text ? lg_store_rule_put(st, id, text, getenv("USER"), 1) : LG_ENOMEM;
-				if (err == LG_EEXISTS)
-					err = lg_store_rule_put(st, id, text, getenv("USER"), 0);
-				if (err) {
-					fprintf(stderr, "leakgate rules add: %s: %s\n", id, lg_strerror(err));
-					status = 1;
-				} else {
-					printf("stored custom rule %s\n", id);
-				}
-				free(text);
-			}
-			json_decref(doc);
 		}
-		lg_ruleset_free(rs);
-		lg_diag_release(&d);
+		json_decref(doc);
 	} else if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
 		int on = !strcmp(sub, "enable");
-		struct lg_load_opts lo;
-		struct lg_ruleset *rs = NULL;
-		struct lg_diag d;
-		int known;
-
-		memset(&lo, 0, sizeof(lo));
-		lg_diag_init(&d);
-		known = lg_store_load_rules(st, &lo, &rs, NULL, &d) == 0 && lg_ruleset_find(rs, argv[i]);
-		lg_ruleset_free(rs);
-		lg_diag_release(&d);
-		if (!known)
-			fprintf(stderr, "leakgate rules %s: no rule has the id '%s' (see leakgate rules list)\n",
-				sub, argv[i]);
-		else if (lg_store_rule_set_enabled(st, argv[i], on, getenv("USER")) == 0) {
+		if ((err = lg_ops_rule_set_enabled(&ops, argv[i], on, &d))) {
+			char head[96];
+			snprintf(head, sizeof(head), "rules %s %s:", sub, argv[i]);
+			cli_print_diag(head, &d);
+		} else {
 			printf("rule %s %s\n", argv[i], on ? "enabled" : "disabled");
 			status = 0;
 		}
 	} else if (!strcmp(sub, "remove")) {
-		status = lg_store_rule_delete(st, argv[i]) == 0 ? 0 : 1;
-		if (status)
-			fprintf(stderr, "leakgate rules remove: no custom rule %s\n", argv[i]);
-		else
+		if ((err = lg_ops_rule_remove(&ops, argv[i], &d))) {
+			char head[96];
+			snprintf(head, sizeof(head), "rules remove %s:", argv[i]);
+			cli_print_diag(head, &d);
+		} else {
 			printf("removed custom rule %s\n", argv[i]);
+			status = 0;
+		}
 	}
+	lg_diag_release(&d);
 	lg_store_close(st);
 	return status;
+}
+
+/*
+ * leakgate rules check-candidate: the isolated check of one candidate rule
+ * that leakgated runs (ops.h): {"rule": {...}, "text": "...", "path":
+ * "..."} on standard input, the verdict as JSON on standard output.
+ */
+int cmd_rules_check_candidate(void)
+{
+	json_error_t jerr;
+	json_t *req = json_loadf(stdin, 0, &jerr), *v = NULL, *text;
+	struct lg_ops ops;
+	int err;
+
+	if (!json_is_object(req)) {
+		fprintf(stderr, "leakgate rules check-candidate: standard input is not a JSON object: %s\n", jerr.text);
+		json_decref(req);
+		return 2;
+	}
+	memset(&ops, 0, sizeof(ops));
+	text = json_object_get(req, "text");
+	err = lg_ops_rule_check_run(&ops, json_object_get(req, "rule"), json_is_string(text) ? json_string_value(text) : NULL,
+				    json_is_string(text) ? json_string_length(text) : 0,
+				    json_string_value(json_object_get(req, "path")), &v);
+	if (!err) {
+		json_dumpf(v, stdout, JSON_COMPACT);
+		putchar('\n');
+	}
+	json_decref(v);
+	json_decref(req);
+	return err ? 1 : 0;
 }

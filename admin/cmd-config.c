@@ -22,6 +22,7 @@
 #include "fingerprint.h"
 #include "hook-config.h"
 #include "loader.h"
+#include "ops.h"
 #include "store.h"
 
 static const char usage[] =
@@ -59,11 +60,10 @@ static void try_settings(const struct hook_config *c, struct lg_diag *d)
 
 	if (!key)
 		lg_diag_add(d, NULL, NULL, "leakgate.keyFile", "no key path");
-	else if ((err = lg_key_load(&k, key, 0)) == LG_ENOTFOUND)
+	else if ((err = lg_key_load(&k, key, 0, NULL)) == LG_ENOTFOUND)
 		printf("note: the fingerprint key %s does not exist yet; the first push creates it\n", key);
 	else if (err)
-		lg_diag_add(d, key, NULL, "leakgate.keyFile", "the fingerprint key cannot be read (%s)",
-			    lg_strerror(err));
+		lg_key_load(&k, key, 0, d);
 	so.no_drain = 1;
 	if (!db) {
 		lg_diag_add(d, NULL, NULL, "leakgate.db", "no database path");
@@ -88,7 +88,7 @@ static void try_settings(const struct hook_config *c, struct lg_diag *d)
 	lo.disabled = (const char *const *)c->disabled;
 	lo.ndisabled = c->ndisabled;
 	lo.cache_dir = c->cache_dir;
-	if (lg_store_load_rules(st, &lo, &rs, NULL, d) == 0)
+	if (lg_ops_load_rules(st, &lo, &rs, NULL, d) == 0)
 		lg_ruleset_free(rs);
 	if (db) {
 		long n = lg_spool_depth(db);

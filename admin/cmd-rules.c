@@ -62,6 +62,13 @@ static int rules_check(int argc, char **argv)
 		cli_print_diag(head, &d);
 		goto out;
 	}
+	{
+		size_t stressed = 0;
+		if ((err = lg_selftest_stress(rs, &stressed, &d))) {
+			cli_print_diag("rules that backtrack too much (they would make pushes fail):", &d);
+			goto out;
+		}
+	}
 	printf("ok: %zu rules, %zu examples pass\n", lg_ruleset_count(rs), checked);
 	status = 0;
 out:
@@ -201,6 +208,8 @@ int cmd_rules(int argc, char **argv)
 		return rules_check(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return rules_list(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "check-candidate"))
+		return cmd_rules_check_candidate();
 	if (argc >= 2 && (!strcmp(argv[1], "add") || !strcmp(argv[1], "disable") ||
 			  !strcmp(argv[1], "enable") || !strcmp(argv[1], "remove")))
 		return cmd_rules_store(argc - 1, argv + 1);

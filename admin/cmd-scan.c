@@ -274,7 +274,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	keypath = lg_key_default_path();
-	if (!keypath || lg_key_load(&key, keypath, 1)) {
+	if (!keypath || lg_key_load(&key, keypath, 1, NULL)) {
 		fprintf(stderr, "leakgate scan: warning: cannot use the fingerprint key %s; "
 				"fingerprints of this run are not stable\n", keypath ? keypath : "(no HOME)");
 		if (lg_key_random(&key)) {

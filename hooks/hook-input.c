@@ -19,6 +19,7 @@
 
 #include "hook.h"
 #include "loader.h"
+#include "ops.h"
 
 /* ---- who pushes where ---- */
 
@@ -251,7 +252,7 @@ static int load_rules(struct hook *h)
 	struct lg_diag d;
 	char msg[700];
 	int err;
-	int want_config = h->cfg.npacks || h->cfg.ndisabled || h->cfg.cache_dir;
+	int want_config = h->cfg.npacks || h->cfg.ndisabled || h->cfg.cache_dir || h->cfg.key_file;
 
 	if (h->store && !want_config && !h->rule_changes && h->rules_loaded)
 		return LG_OK; /* the built-in rules loaded at start are the ones */
@@ -261,10 +262,11 @@ static int load_rules(struct hook *h)
 	lo.disabled = (const char *const *)h->cfg.disabled;
 	lo.ndisabled = h->cfg.ndisabled;
 	lo.cache_dir = h->cfg.cache_dir;
+	lo.cache_key = h->have_key ? &h->key : NULL;
 	if (h->store) {
 		struct lg_ruleset *rs = NULL;
 		lg_diag_init(&d);
-		err = lg_store_load_rules(h->store, &lo, &rs, NULL, &d);
+		err = lg_ops_load_rules(h->store, &lo, &rs, NULL, &d);
 		if (!err) {
 			if (h->rs != h->preloaded)
 				lg_ruleset_free(h->rs);
@@ -367,12 +369,19 @@ int hook_load_inputs(struct hook *h)
 	hook_trace(h, "stdin");
 
 	keypath = h->cfg.key_file ? strdup(h->cfg.key_file) : lg_key_default_path();
-	if (!keypath || (err = lg_key_load(&h->key, keypath, 1))) {
-		hook_failed(h, err ? err : LG_ENOMEM, 0, "the fingerprint key %s is not usable (%s)",
-			    keypath ? keypath : "(none)", lg_strerror(err ? err : LG_ENOMEM));
+	lg_diag_init(&d);
+	if (!keypath || (err = lg_key_load(&h->key, keypath, 1, &d))) {
+		char msg[700];
+		if (d.n)
+			lg_diag_format(&d.v[0], msg, sizeof(msg));
+		else
+			snprintf(msg, sizeof(msg), "%s", lg_strerror(err ? err : LG_ENOMEM));
+		hook_failed(h, err ? err : LG_ENOMEM, 0, "the fingerprint key is not usable: %s", msg);
+		lg_diag_release(&d);
 		err = err ? err : LG_ENOMEM;
 		goto out;
 	}
+	lg_diag_release(&d);
 	h->have_key = 1;
 	hook_trace(h, "key");
 	err = LG_OK;

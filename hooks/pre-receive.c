@@ -488,7 +488,7 @@ int hook_report_lost(struct hook *h, const char *reason)
 	load_builtin(h);
 	if (h->rules_loaded) {
 		char *keypath = h->cfg.key_file ? strdup(h->cfg.key_file) : lg_key_default_path();
-		if (keypath && lg_key_load(&h->key, keypath, 1) == 0)
+		if (keypath && lg_key_load(&h->key, keypath, 1, NULL) == 0)
 			lg_scanner_new(&h->scanner, h->rs, &h->key);
 		free(keypath);
 	}

@@ -54,23 +54,32 @@ static void make_parent(const char *path)
 	free(p);
 }
 
-int lg_key_load(struct lg_key *key, const char *path, int create)
+int lg_key_load(struct lg_key *key, const char *path, int create, struct lg_diag *d)
 {
-	char buf[2 * LG_KEY_BYTES + 2];
+	char buf[2 * LG_KEY_BYTES + 2], why[512];
 	char *tmp = NULL;
 	ssize_t n;
 	int fd, err = LG_ERROR;
 
+	/* A key another account could have written (or replaced) is not this server's key. */
+	if ((err = lg_path_trusted(path, why, sizeof(why))) == LG_EINVALID) {
+		lg_diag_add(d, path, NULL, NULL, "the fingerprint key is not trusted: %s", why);
+		return err;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf));
 		close(fd);
 		if (n >= 2 * LG_KEY_BYTES && unhex(buf, key->k, LG_KEY_BYTES) == 0)
 			return LG_OK;
+		lg_diag_add(d, path, NULL, NULL, "not a fingerprint key (64 hex digits)");
 		return LG_EINVALID;
 	}
-	if (errno != ENOENT || !create)
+	if (errno != ENOENT || !create) {
+		lg_diag_add(d, path, NULL, NULL, "cannot read the fingerprint key: %s", strerror(errno));
 		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
+	}
+	err = LG_ERROR;
 	if (lg_key_random(key))
 		return LG_ERROR;
 	for (size_t i = 0; i < LG_KEY_BYTES; i++) {
@@ -82,8 +91,10 @@ int lg_key_load(struct lg_key *key, const char *path, int create)
 	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
 		return LG_ENOMEM;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		lg_diag_add(d, path, NULL, NULL, "cannot create the fingerprint key: %s", strerror(errno));
 		goto out;
+	}
 	if (write(fd, buf, 2 * LG_KEY_BYTES + 1) != 2 * LG_KEY_BYTES + 1 || fsync(fd) < 0) {
 		close(fd);
 		unlink(tmp);
@@ -94,7 +105,10 @@ int lg_key_load(struct lg_key *key, const char *path, int create)
 	if (link(tmp, path) < 0) {
 		unlink(tmp);
 		free(tmp);
-		return errno == EEXIST ? lg_key_load(key, path, 0) : LG_EIO;
+		if (errno == EEXIST)
+			return lg_key_load(key, path, 0, d);
+		lg_diag_add(d, path, NULL, NULL, "cannot create the fingerprint key: %s", strerror(errno));
+		return LG_EIO;
 	}
 	unlink(tmp);
 	err = LG_OK;

@@ -18,9 +18,12 @@ struct lg_key {
 /*
  * Load the server's fingerprint key from path, creating it (mode 0600,
  * from the system's random generator) when it does not exist. The same
- * key gives the same fingerprints in every run on this server.
+ * key gives the same fingerprints in every run on this server. A key file
+ * another account owns or could write is refused (LG_EINVALID). d says why
+ * it failed (may be NULL).
  */
-int lg_key_load(struct lg_key *key, const char *path, int create);
+struct lg_diag;
+int lg_key_load(struct lg_key *key, const char *path, int create, struct lg_diag *d);
 /* A fresh random key that lives only in memory. */
 int lg_key_random(struct lg_key *key);
 /*

@@ -121,9 +121,28 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
 		cache = lg_cache_dir_default();
 	else if (o->cache_dir[0])
 		cache = strdup(o->cache_dir);
-	if (cache && lg_mkdir_p(cache, 0755)) {
+	if (cache && lg_mkdir_p(cache, 0700)) {
 		free(cache);
 		cache = NULL;
+	}
+	if (cache) {
+		char why[512];
+		struct lg_key key;
+		/* A cache another account can write could turn every rule off: refuse it. */
+		if (lg_path_trusted(cache, why, sizeof(why)) == LG_EINVALID) {
+			lg_diag_add(d, cache, NULL, NULL, "the compiled-rule cache folder is not trusted: %s", why);
+			err = LG_EINVALID;
+			goto fail;
+		}
+		if (o->cache_key) {
+			lg_ruleset_set_cache_key(rs, o->cache_key->k, sizeof(o->cache_key->k));
+		} else {
+			char *kp = lg_key_default_path();
+			/* Without a key the cache is not used: slower, never less safe. */
+			if (kp && lg_key_load(&key, kp, 1, NULL) == 0)
+				lg_ruleset_set_cache_key(rs, key.k, sizeof(key.k));
+			free(kp);
+		}
 	}
 	err = lg_ruleset_compile(rs, cache, from_cache, d);
 	if (err)

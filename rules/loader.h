@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "fingerprint.h"
 #include "ruleset.h"
 
 struct lg_load_opts {
@@ -19,6 +20,11 @@ struct lg_load_opts {
 	int lenient_disable;       /* ignore disabled ids that match no rule */
 	const char *extra_json;    /* one more pack, in memory (the store's custom rules) */
 	const char *extra_name;
+	/*
+	 * The key that authenticates the cache's entries; NULL: the default
+	 * fingerprint key (lg_key_default_path), created when missing.
+	 */
+	const struct lg_key *cache_key;
 };
 
 /*

@@ -4,12 +4,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "lg.h"
 #include "paths.h"
 
 char *lg_home_dir(void)
@@ -24,6 +27,33 @@ char *lg_home_dir(void)
 	    res->pw_dir[0] == '/' && strcmp(res->pw_dir, "/nonexistent") != 0)
 		return strdup(res->pw_dir);
 	return NULL;
+}
+
+int lg_path_trusted(const char *path, char *why, size_t len)
+{
+	struct stat ls, st;
+
+	if (lstat(path, &ls) < 0)
+		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
+	if ((S_ISLNK(ls.st_mode) && ls.st_uid != geteuid() && ls.st_uid != 0) || st.st_uid != geteuid()) {
+		snprintf(why, len, "%s belongs to user %ld, not to this user (%ld): another account could change "
+			 "what leakgate trusts; make it this user's (chown) or point leakgate elsewhere",
+			 path, (long)st.st_uid, (long)geteuid());
+		return LG_EINVALID;
+	}
+	if ((st.st_mode & S_IWOTH) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
+		snprintf(why, len, "%s is writable by every user (mode %04o): chmod go-w %s", path,
+			 (unsigned)(st.st_mode & 07777), path);
+		return LG_EINVALID;
+	}
+	if (st.st_mode & S_IWGRP) {
+		snprintf(why, len, "%s is writable by its group (mode %04o): chmod g-w %s", path,
+			 (unsigned)(st.st_mode & 07777), path);
+		return LG_EINVALID;
+	}
+	return LG_OK;
 }
 
 char *lg_dir_path(enum lg_dir which, const char *name)

@@ -79,6 +79,9 @@ struct lg_ruleset {
 	 */
 	hs_scratch_t *spare;
 	int spare_taken;
+	/* The compiled cache's MAC key (lg_ruleset_set_cache_key); no key, no cache. */
+	unsigned char cache_key[32];
+	int have_cache_key;
 };
 
 /*

@@ -20,21 +20,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <zlib.h>
 
 #include "builtin-packs.h"
+#include "paths.h"
 #include "ruleset-internal.h"
 #include "vec.h"
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
-#define LG_CACHE_MAGIC "LGHSDB04"
-/* magic, rule-set hash, lengths of the two databases and the rule table, CRC32 */
-#define LG_CACHE_HDR 104
+#define LG_CACHE_MAGIC "LGHSDB05"
+/*
+ * magic, rule-set hash, lengths of the two databases and the rule table,
+ * then an HMAC-SHA256 of all of it (the header before the MAC, and the
+ * body) under the cache key: Hyperscan trusts what it deserializes, so an
+ * entry that this user's leakgate did not write is never read.
+ */
+#define LG_CACHE_HDR 128
+#define LG_CACHE_MAC_AT 96
+/* Entries kept in a cache folder; older ones are removed when a new one is written. */
+#define LG_CACHE_KEEP 16
 
 int lg_ruleset_new(struct lg_ruleset **out)
 {
@@ -1059,15 +1068,49 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
  */
 static int cache_load(struct lg_ruleset *rs, const char *file)
 {
-	char *buf = NULL;
+	char *buf = NULL, why[512];
 	size_t len = 0;
 	int ok;
 
-	if (read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
+	/* A file another account could have written is a miss (it is replaced). */
+	if (lg_path_trusted(file, why, sizeof(why)) || read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
 		return 0;
 	ok = lg_ruleset_cache_read(rs, buf, len);
 	free(buf);
 	return ok;
+}
+
+/* HMAC-SHA256 under the cache key of the header (up to the MAC) and the body. */
+static int cache_mac(const struct lg_ruleset *rs, const unsigned char *hdr, const unsigned char *body,
+		     size_t len, unsigned char out[32])
+{
+	gnutls_hmac_hd_t h;
+
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, rs->cache_key, sizeof(rs->cache_key)) < 0)
+		return -1;
+	if (gnutls_hmac(h, hdr, LG_CACHE_MAC_AT) < 0 || (len && gnutls_hmac(h, body, len) < 0)) {
+		gnutls_hmac_deinit(h, NULL);
+		return -1;
+	}
+	gnutls_hmac_deinit(h, out);
+	return 0;
+}
+
+static int same_bytes(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	unsigned char diff = 0;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+void lg_ruleset_set_cache_key(struct lg_ruleset *rs, const unsigned char *key, size_t len)
+{
+	static const char label[] = "leakgate compiled-rule cache v1";
+
+	/* Its own key, derived from the given one: a cache MAC is never a fingerprint. */
+	rs->have_cache_key = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, len, label, sizeof(label) - 1, rs->cache_key) == 0;
 }
 
 int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
@@ -1086,11 +1129,15 @@ int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
 	if (l1 > len || l2 > len || l3 > len || LG_CACHE_HDR + l1 + l2 + l3 != len)
 		goto out;
 	/*
-	 * Hyperscan trusts a database it deserializes; a torn or damaged file
-	 * must be caught here, or the scan itself could crash.
+	 * Hyperscan trusts a database it deserializes: an entry must be one
+	 * this user's leakgate wrote (the MAC), not torn, damaged or planted.
 	 */
-	if (get_u64(u + 96) != crc32(crc32(0L, Z_NULL, 0), u + LG_CACHE_HDR, (uInt)(l1 + l2 + l3)))
-		goto out;
+	{
+		unsigned char mac[32];
+		if (!rs->have_cache_key || cache_mac(rs, u, u + LG_CACHE_HDR, (size_t)(l1 + l2 + l3), mac) ||
+		    !same_bytes(mac, u + LG_CACHE_MAC_AT, 32))
+			goto out;
+	}
 	if (rs->pending) {
 		if (lg_ruleset_table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
 			goto out;
@@ -1144,45 +1191,103 @@ static int write_all(int fd, const void *data, size_t len)
 }
 
 /* Store the databases and the rule table; written to a temporary name, then renamed. */
+struct cache_entry {
+	char *path;
+	time_t mtime;
+};
+
+static int cmp_newest(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
+}
+
+/* Keep the LG_CACHE_KEEP newest entries; remove older ones and stale temporary files. */
+static void cache_prune(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct cache_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	time_t now = time(NULL);
+
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		int entry = l > 5 && !strcmp(de->d_name + l - 5, ".hsdb"), temp = !strncmp(de->d_name, ".hsdb-", 6);
+		struct stat st;
+		char *path = NULL;
+		if ((!entry && !temp) || asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+			continue;
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+			free(path);
+			continue;
+		}
+		if (temp) {
+			if (now - st.st_mtime > 3600)
+				unlink(path);
+			free(path);
+			continue;
+		}
+		if (lg_array_reserve((void **)&v, &cap, n + 1, sizeof(*v), 1u << 16)) {
+			free(path);
+			break;
+		}
+		v[n].path = path;
+		v[n++].mtime = st.st_mtime;
+	}
+	if (d)
+		closedir(d);
+	if (n > LG_CACHE_KEEP) {
+		qsort(v, n, sizeof(*v), cmp_newest);
+		for (size_t i = LG_CACHE_KEEP; i < n; i++)
+			unlink(v[i].path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/*
+ * Write the entry: a private temporary file (mkstemp: no name another
+ * account could have prepared), mode 0600 whatever the folder's, renamed
+ * into place once complete.
+ */
 static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file)
 {
 	char *s1 = NULL, *s2 = NULL, *tmp = NULL;
 	size_t l1 = 0, l2 = 0;
-	unsigned char hdr[LG_CACHE_HDR];
+	unsigned char hdr[LG_CACHE_HDR], *body = NULL;
 	struct wbuf table = {0};
-	uLong crc;
 	int fd = -1;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+	if (!rs->have_cache_key)
 		return;
 	if ((rs->content_db && hs_serialize_database(rs->content_db, &s1, &l1) != HS_SUCCESS) ||
 	    (rs->path_db && hs_serialize_database(rs->path_db, &s2, &l2) != HS_SUCCESS))
 		goto out;
 	table_write(rs, &table);
-	if (table.oom)
+	if (table.oom || !(body = malloc(l1 + l2 + table.n + 1)))
 		goto out;
-	if (asprintf(&tmp, "%s.%ld.tmp", file, (long)getpid()) < 0) {
-		tmp = NULL;
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto out;
+	memcpy(body, s1, l1);
+	memcpy(body + l1, s2, l2);
+	memcpy(body + l1 + l2, table.p, table.n);
+	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, LG_CACHE_MAGIC, 8);
 	memcpy(hdr + 8, rs->hash, 64);
 	put_u64(hdr + 72, l1);
 	put_u64(hdr + 80, l2);
 	put_u64(hdr + 88, table.n);
-	/* zlib's crc32() restarts on a NULL buffer: skip empty parts. */
-	crc = crc32(0L, Z_NULL, 0);
-	if (l1)
-		crc = crc32(crc, (const Bytef *)s1, (uInt)l1);
-	if (l2)
-		crc = crc32(crc, (const Bytef *)s2, (uInt)l2);
-	crc = crc32(crc, table.p, (uInt)table.n);
-	put_u64(hdr + 96, crc);
-	if (write_all(fd, hdr, sizeof(hdr)) || write_all(fd, s1, l1) || write_all(fd, s2, l2) ||
-	    write_all(fd, table.p, table.n) || fsync(fd) < 0) {
+	if (cache_mac(rs, hdr, body, l1 + l2 + table.n, hdr + LG_CACHE_MAC_AT))
+		goto out;
+	if (asprintf(&tmp, "%s/.hsdb-XXXXXX", dir) < 0) {
+		tmp = NULL;
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, 0600) < 0 || write_all(fd, hdr, sizeof(hdr)) || write_all(fd, body, l1 + l2 + table.n) ||
+	    fsync(fd) < 0) {
 		close(fd);
 		fd = -1;
 		unlink(tmp);
@@ -1192,10 +1297,13 @@ static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file
 	fd = -1;
 	if (rename(tmp, file) < 0)
 		unlink(tmp);
+	else
+		cache_prune(dir);
 out:
 	if (fd >= 0)
 		close(fd);
 	free(tmp);
+	free(body);
 	free(s1);
 	free(s2);
 	free(table.p);

@@ -67,11 +67,18 @@ int lg_ruleset_is_lite(const struct lg_ruleset *rs);
 int lg_ruleset_disable(struct lg_ruleset *rs, const char *id);
 
 /*
+ * The key that authenticates the compiled cache's entries (a MAC key of
+ * its own is derived from it). Without one the cache is neither read nor
+ * written.
+ */
+void lg_ruleset_set_cache_key(struct lg_ruleset *rs, const unsigned char *key, size_t len);
+
+/*
  * Validate every pattern and build the Hyperscan databases. With a
- * cache_dir, a database serialized earlier under the rule set's hash is
- * loaded instead of compiling, and a fresh compile is stored there
- * (atomically; a cache that cannot be written is not an error).
- * *from_cache, when given, says which happened.
+ * cache_dir (and a cache key), a database serialized earlier under the
+ * rule set's hash is loaded instead of compiling, when its MAC holds, and
+ * a fresh compile is stored there (atomically, mode 0600; a cache that
+ * cannot be written is not an error). *from_cache says which happened.
  */
 int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
 		       struct lg_diag *d);

@@ -27,7 +27,6 @@
 
 #define LG_CHUNK (1u << 20)
 #define LG_OVERLAP (2 * LG_MATCH_MAX)
-#define LG_PCRE2_MATCH_LIMIT 1000000
 #define LG_JIT_STACK_MAX (1u << 20)
 /*
  * Findings held at once while a pass settles them. A pass covers about one
@@ -169,6 +168,11 @@ void lg_scanner_free(struct lg_scanner *s)
 	lg_vec_release(&s->spans);
 	lg_vec_release(&s->pending);
 	free(s);
+}
+
+void lg_scanner_set_match_limit(struct lg_scanner *s, uint32_t limit)
+{
+	pcre2_set_match_limit(s->mctx, limit ? limit : LG_PCRE2_MATCH_LIMIT);
 }
 
 void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag)

@@ -96,6 +96,13 @@ int lg_scanner_applies(struct lg_scanner *s, const struct lg_rule *r, const char
 void lg_scanner_set_dedupe(struct lg_scanner *s, int on);
 
 /*
+ * PCRE2's match limit for the confirmation of one candidate (default
+ * LG_PCRE2_MATCH_LIMIT); past it the scan ends with LG_ELIMIT.
+ */
+#define LG_PCRE2_MATCH_LIMIT 1000000
+void lg_scanner_set_match_limit(struct lg_scanner *s, uint32_t limit);
+
+/*
  * A flag another thread may set to stop scans early (a time budget); the
  * scan in progress then ends with LG_ECANCELED as soon as it notices.
  */

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "selftest.h"
+#include "ops.h"
 #include "server.h"
 #include "vec.h"
 
@@ -143,61 +144,15 @@ static json_t *parse_body(struct MHD_Connection *c, struct req *r, enum MHD_Resu
 	return doc;
 }
 
-/* "RFC 3339 (UTC or with an offset) or Unix seconds" into milliseconds; 0 on success. */
+/* A time in a request: RFC 3339, Unix seconds, or a duration back from now (30d). */
 static int parse_time(const char *s, int64_t *ms)
 {
-	struct tm tm;
-	char *end;
-	long long secs;
-	const char *p;
-	int off = 0;
-
-	if (!s || !*s)
-		return -1;
-	secs = strtoll(s, &end, 10);
-	if (*end == '\0' && end != s) {
-		*ms = (int64_t)secs * 1000;
-		return 0;
-	}
-	memset(&tm, 0, sizeof(tm));
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-	if (!p)
-		return -1;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-		   p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5])) {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-		if (*p == '-')
-			off = -off;
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p)
-		return -1;
-	*ms = ((int64_t)timegm(&tm) - off) * 1000;
-	return 0;
+	return lg_ops_parse_time(s, LG_TIME_PAST, lg_now_ms(), ms) ? -1 : 0;
 }
 
 static int parse_id(const char *s, int64_t *id)
 {
-	char *end;
-	long long v;
-
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (*end || v <= 0 || errno == ERANGE)
-		return -1;
-	*id = v;
-	return 0;
+	return lg_ops_parse_id(s, id) ? -1 : 0;
 }
 
 static const char *arg(struct MHD_Connection *c, const char *name)
@@ -262,52 +217,37 @@ static json_t *rule_summary(const struct lg_rule *rule, json_t *admin)
 			 state ? json_is_true(state) : lg_rule_enabled(rule));
 }
 
-/*
- * Check a candidate rule on its own: structure, both pattern compilers,
- * and its examples. On success *out (may be NULL) holds it compiled.
- */
-static int check_rule(json_t *rule, struct lg_ruleset **out, json_t **problems, size_t *examples)
+/* The operations' context for a request: its database, its caller, isolated rule checks. */
+static struct lg_ops req_ops(struct server *srv, struct req *r)
 {
-	json_t *pack = json_pack("{s:s, s:[O]}", "pack", "custom", "rules", rule);
-	char *text = pack ? json_dumps(pack, JSON_COMPACT) : NULL;
-	struct lg_ruleset *rs = NULL;
-	struct lg_diag d;
-	int err;
+	struct lg_ops o;
 
-	lg_diag_init(&d);
-	*problems = NULL;
-	if (out)
-		*out = NULL;
-	if (examples)
-		*examples = 0;
-	err = text ? lg_ruleset_new(&rs) : LG_ENOMEM;
-	if (!err)
-		err = lg_ruleset_add_json(rs, "custom", text, strlen(text), &d);
-	if (!err)
-		err = lg_ruleset_compile(rs, NULL, NULL, &d);
-	if (!err)
-		err = lg_selftest_run(rs, examples ? examples : &(size_t){0}, &d);
-	*problems = diag_json(&d);
-	if (!err && out) {
-		*out = rs;
-		rs = NULL;
+	memset(&o, 0, sizeof(o));
+	o.st = srv_store(srv);
+	o.by = r->who;
+	o.cache_dir = srv->cache_dir;
+	o.cache_key = &srv->key;
+	o.isolate_with = srv->leakgate_bin;
+	return o;
+}
+
+/* An operation's refusal as an HTTP reply. */
+static enum MHD_Result ops_reply(struct MHD_Connection *c, struct req *r, int err, const struct lg_diag *d,
+				 const char *what)
+{
+	json_t *det = diag_json(d);
+	const char *msg = d->n ? d->v[0].message : lg_strerror(err);
+
+	switch (err) {
+	case LG_EINVALID:
+	case LG_ETIMEDOUT: return error_reply(c, r, 422, "invalid", det, "%s: %s", what, msg);
+	case LG_EEXISTS: return error_reply(c, r, 409, "conflict", det, "%s", msg);
+	case LG_ENOTFOUND: return error_reply(c, r, 404, "not_found", det, "%s", msg);
+	case LG_EBUSY: return error_reply(c, r, 503, "unavailable", det, "the database stayed locked");
+	default: return error_reply(c, r, 500, "internal", det, "%s: %s", what, msg);
 	}
-	lg_ruleset_free(rs);
-	lg_diag_release(&d);
-	free(text);
-	json_decref(pack);
-	return err;
 }
 
-static int rule_exists(struct server *srv, const char *id)
-{
-	int yes;
-
-	pthread_rwlock_rdlock(&srv->rs_lock);
-	yes = lg_ruleset_find(srv->rs, id) != NULL;
-	pthread_rwlock_unlock(&srv->rs_lock);
-	return yes;
-}
 
 static enum MHD_Result rules_list(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
@@ -359,79 +299,45 @@ static enum MHD_Result rules_get(struct server *srv, struct MHD_Connection *c, s
 static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, struct req *r,
 				 const char *path_id)
 {
-	struct lg_store *st = srv_store(srv);
 	enum MHD_Result ret = MHD_NO;
-	json_t *rule = parse_body(c, r, &ret), *problems = NULL, *idv;
-	const char *id;
-	char idbuf[128];
-	char *text = NULL;
+	json_t *rule = parse_body(c, r, &ret), *stored = NULL;
+	struct lg_ops o = req_ops(srv, r);
 	struct lg_diag d;
-	int exists, is_custom = 0, err;
+	char id[128];
+	int err;
 
 	if (!rule)
 		return ret;
-	if (!st) {
+	if (!o.st) {
 		json_decref(rule);
 		return db_unavailable(c, r);
 	}
-	idv = json_object_get(rule, "id");
-	if (path_id && !idv)
+	if (path_id && !json_object_get(rule, "id"))
 		json_object_set_new(rule, "id", json_string(path_id));
-	idv = json_object_get(rule, "id");
-	/* A copy: the replies below outlive the rule object. */
-	snprintf(idbuf, sizeof(idbuf), "%s", json_is_string(idv) ? json_string_value(idv) : "");
-	id = json_is_string(idv) ? idbuf : NULL;
-	if (path_id && (!id || strcmp(id, path_id))) {
-		json_decref(rule);
-		return error_reply(c, r, 400, "bad_request", NULL, "the rule's id must be '%s', as in the path", path_id);
-	}
-	if (check_rule(rule, NULL, &problems, NULL)) {
-		json_decref(rule);
-		return error_reply(c, r, 422, "invalid_rule", problems, "the rule is not valid: %zu problem%s",
-				   json_array_size(problems), json_array_size(problems) == 1 ? "" : "s");
-	}
-	json_decref(problems);
-	pthread_mutex_lock(&srv->publish_lock);
-	{
-		char *old = NULL;
-		is_custom = lg_store_rule_get(st, id, &old) == 0;
-		free(old);
-	}
-	exists = rule_exists(srv, id);
-	if (!path_id && (exists || is_custom)) {
-		pthread_mutex_unlock(&srv->publish_lock);
-		json_decref(rule);
-		return error_reply(c, r, 409, "conflict", NULL, "a rule with the id '%s' exists already", id);
-	}
-	if (path_id && !is_custom) {
-		pthread_mutex_unlock(&srv->publish_lock);
-		json_decref(rule);
-		if (exists)
-			return error_reply(c, r, 409, "conflict", NULL,
-					   "'%s' is a built-in rule: it can be disabled, not replaced", id);
-		return error_reply(c, r, 404, "not_found", NULL, "no custom rule has the id '%s'", id);
-	}
-	text = json_dumps(rule, JSON_COMPACT | JSON_SORT_KEYS);
-	err = text ? lg_store_rule_put(st, id, text, r->who, !path_id) : LG_ENOMEM;
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(rule, "id")) ?: "");
 	lg_diag_init(&d);
-	if (!err && (err = srv_publish_rules(srv, &d))) {
-		/* The combination does not load: take the change back. */
-		lg_store_rule_delete(st, id);
-		srv_publish_rules(srv, NULL);
-	}
+	pthread_mutex_lock(&srv->publish_lock);
+	err = path_id ? lg_ops_rule_update(&o, path_id, rule, &d) : lg_ops_rule_add(&o, rule, &d);
+	if (!err && (err = srv_publish_rules(srv, &d)))
+		err = LG_ERROR; /* stored, and valid as a whole: only publishing failed */
 	pthread_mutex_unlock(&srv->publish_lock);
-	free(text);
 	if (err) {
-		json_t *det = diag_json(&d);
+		ret = ops_reply(c, r, err, &d, "the rule is refused");
 		lg_diag_release(&d);
 		json_decref(rule);
-		if (err == LG_EEXISTS)
-			return error_reply(c, r, 409, "conflict", NULL, "a rule with the id '%s' exists already", id);
-		return error_reply(c, r, 422, "invalid_rule", det, "the rule set does not load with this rule");
+		return ret;
 	}
 	lg_diag_release(&d);
-	ret = reply(c, r, path_id ? 200 : 201, json_pack("{s:s, s:s, s:b, s:O}", "id", id, "source", "custom",
-						       "enabled", 1, "rule", rule));
+	{
+		char *text = NULL;
+		if (lg_store_rule_get(o.st, id, &text) == 0)
+			stored = json_loads(text, 0, NULL);
+		free(text);
+	}
+	/* The state as stored: a rule that was disabled stays disabled when it is replaced. */
+	ret = reply(c, r, path_id ? 200 : 201,
+		    json_pack("{s:s, s:s, s:b, s:o}", "id", id, "source", "custom", "enabled",
+			      lg_ops_rule_is_enabled(o.st, id), "rule", stored ? stored : json_incref(rule)));
 	json_decref(rule);
 	return ret;
 }
@@ -439,98 +345,84 @@ static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, s
 static enum MHD_Result rules_delete(struct server *srv, struct MHD_Connection *c, struct req *r,
 				    const char *id)
 {
-	struct lg_store *st = srv_store(srv);
+	struct lg_ops o = req_ops(srv, r);
 	struct lg_diag d;
+	enum MHD_Result ret;
 	int err;
 
-	if (!st)
+	if (!o.st)
 		return db_unavailable(c, r);
-	pthread_mutex_lock(&srv->publish_lock);
-	err = lg_store_rule_delete(st, id);
-	if (err == LG_ENOTFOUND) {
-		pthread_mutex_unlock(&srv->publish_lock);
-		if (rule_exists(srv, id))
-			return error_reply(c, r, 409, "conflict", NULL,
-					   "'%s' is a built-in rule: disable it instead (POST /api/v1/rules/%s/disable)",
-					   id, id);
-		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
-	}
 	lg_diag_init(&d);
-	if (!err)
-		err = srv_publish_rules(srv, &d);
+	pthread_mutex_lock(&srv->publish_lock);
+	err = lg_ops_rule_remove(&o, id, &d);
+	if (!err && srv_publish_rules(srv, &d))
+		err = LG_ERROR;
 	pthread_mutex_unlock(&srv->publish_lock);
+	ret = err ? ops_reply(c, r, err, &d, "the rule cannot be removed")
+		  : reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
 	lg_diag_release(&d);
-	if (err)
-		return error_reply(c, r, 500, "internal", NULL, "the rule set could not be rebuilt");
-	return reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+	return ret;
 }
 
 static enum MHD_Result rules_enable(struct server *srv, struct MHD_Connection *c, struct req *r,
 				    const char *id, int on)
 {
-	struct lg_store *st = srv_store(srv);
+	struct lg_ops o = req_ops(srv, r);
 	struct lg_diag d;
+	enum MHD_Result ret;
 	int err;
 
-	if (!st)
+	if (!o.st)
 		return db_unavailable(c, r);
-	if (!rule_exists(srv, id))
-		return error_reply(c, r, 404, "not_found", NULL, "no rule has the id '%s'", id);
-	pthread_mutex_lock(&srv->publish_lock);
-	err = lg_store_rule_set_enabled(st, id, on, r->who);
 	lg_diag_init(&d);
-	if (!err)
-		err = srv_publish_rules(srv, &d);
+	pthread_mutex_lock(&srv->publish_lock);
+	err = lg_ops_rule_set_enabled(&o, id, on, &d);
+	if (!err && srv_publish_rules(srv, &d))
+		err = LG_ERROR;
 	pthread_mutex_unlock(&srv->publish_lock);
+	ret = err ? ops_reply(c, r, err, &d, "the rule's state cannot be changed")
+		  : reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "enabled", on));
 	lg_diag_release(&d);
-	if (err)
-		return error_reply(c, r, 500, "internal", NULL, "the rule set could not be rebuilt");
-	return reply(c, r, 200, json_pack("{s:s, s:b}", "id", id, "enabled", on));
+	return ret;
 }
 
 static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	enum MHD_Result ret = MHD_NO;
-	json_t *body = parse_body(c, r, &ret), *rule, *text, *path, *problems = NULL;
-	json_t *findings = json_array();
-	struct lg_ruleset *rs = NULL;
-	size_t examples = 0;
-	int valid;
+	json_t *body = parse_body(c, r, &ret), *rule, *text, *path, *verdict = NULL;
+	struct lg_ops o = req_ops(srv, r);
+	int err;
 
-	if (!body) {
-		json_decref(findings);
+	if (!body)
 		return ret;
-	}
 	rule = json_object_get(body, "rule");
 	text = json_object_get(body, "text");
 	path = json_object_get(body, "path");
 	if (!json_is_object(rule) || (text && !json_is_string(text)) || (path && !json_is_string(path))) {
 		json_decref(body);
-		json_decref(findings);
 		return error_reply(c, r, 400, "bad_request", NULL,
 				   "expected {\"rule\": {...}, \"text\": \"...\", \"path\": \"...\"}");
 	}
-	valid = check_rule(rule, &rs, &problems, &examples) == 0;
-	if (valid && text) {
-		struct lg_scanner *sc = NULL;
-		int err = lg_scanner_new(&sc, rs, &srv->key);
-		if (!err)
-			err = lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
-					     json_string_length(text), collect_finding, findings);
-		if (err) {
-			enum MHD_Result res = incomplete_reply(c, r, err, sc ? lg_scanner_error(sc) : "", findings);
-			lg_scanner_free(sc);
-			lg_ruleset_free(rs);
-			json_decref(body);
-			json_decref(problems);
-			return res;
-		}
-		lg_scanner_free(sc);
+	if (text && json_string_length(text) > LG_OPS_TEST_TEXT_MAX) {
+		json_decref(body);
+		return error_reply(c, r, 413, "too_large", NULL, "the text may be %u bytes at most", LG_OPS_TEST_TEXT_MAX);
 	}
-	lg_ruleset_free(rs);
+	/* In a process of its own, with a time limit: a rule can take minutes to compile. */
+	err = lg_ops_rule_check_run(&o, rule, text ? json_string_value(text) : NULL, text ? json_string_length(text) : 0,
+				    path ? json_string_value(path) : NULL, &verdict);
 	json_decref(body);
-	return reply(c, r, 200, json_pack("{s:b, s:o, s:I, s:o}", "valid", valid, "problems", problems,
-					  "examples_checked", (json_int_t)examples, "findings", findings));
+	if (err)
+		return error_reply(c, r, 500, "internal", NULL, "the rule could not be checked: %s", lg_strerror(err));
+	if (json_is_false(json_object_get(verdict, "complete"))) {
+		json_t *f = json_incref(json_object_get(verdict, "findings"));
+		const char *why = json_string_value(json_object_get(verdict, "error"));
+		ret = incomplete_reply(c, r, LG_ELIMIT, why ? why : "the scan did not complete", f);
+		json_decref(verdict);
+		return ret;
+	}
+	json_object_del(verdict, "complete");
+	json_object_del(verdict, "error");
+	return reply(c, r, 200, verdict);
 }
 
 /* ---- scan ---- */
@@ -575,104 +467,70 @@ static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct
 
 /* ---- exemptions ---- */
 
-static int is_fingerprint(const char *s)
-{
-	size_t n = strlen(s);
-	if (n != LG_FP_HEX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
 
 static enum MHD_Result exemption_create(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
-	struct lg_store *st = srv_store(srv);
+	static const char *const fields[] = {"repo", "fingerprint", "rule_id", "path", "reason", "expires", NULL};
 	enum MHD_Result ret = MHD_NO;
-	json_t *body = parse_body(c, r, &ret), *v, *problems, *out = NULL;
-	struct lg_exemption e;
-	const char *reason = NULL;
+	json_t *body = parse_body(c, r, &ret), *v, *out = NULL;
+	struct lg_ops o = req_ops(srv, r);
+	struct lg_exemption_spec spec;
+	struct lg_diag d;
+	const char *key;
+	char expires[32];
 	int64_t id = 0;
 	int err;
-	static const char *const fields[] = {"repo", "fingerprint", "rule_id", "path", "reason", "expires", NULL};
-	const char *key;
 
 	if (!body)
 		return ret;
-	if (!st) {
+	if (!o.st) {
 		json_decref(body);
 		return db_unavailable(c, r);
 	}
-	memset(&e, 0, sizeof(e));
-	problems = json_array();
+	lg_diag_init(&d);
+	memset(&spec, 0, sizeof(spec));
 	json_object_foreach(body, key, v) {
 		int known = 0;
 		for (size_t i = 0; fields[i] && !known; i++)
 			known = !strcmp(fields[i], key);
 		if (!known)
-			json_array_append_new(problems, json_pack("{s:s, s:s}", "field", key, "message", "unknown field"));
+			lg_diag_add(&d, NULL, NULL, key, "unknown field");
 	}
-#define STRFIELD(name, dst, maxlen)                                                              \
-	do {                                                                                     \
-		v = json_object_get(body, name);                                                 \
-		if (v && !json_is_null(v)) {                                                     \
-			if (!json_is_string(v) || json_string_length(v) == 0 ||                  \
-			    json_string_length(v) > (maxlen) ||                                  \
-			    strlen(json_string_value(v)) != json_string_length(v))               \
-				json_array_append_new(problems,                                  \
-						      json_pack("{s:s, s:s}", "field", name,     \
-								"message",                       \
-								"must be a non-empty string"));  \
-			else                                                                     \
-				dst = json_string_value(v);                                      \
-		}                                                                                \
+	/* Strings (null: not given), without NUL bytes inside. */
+#define FIELD(name, dst)                                                                                  \
+	do {                                                                                               \
+		v = json_object_get(body, name);                                                           \
+		if (v && !json_is_null(v)) {                                                               \
+			if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))    \
+				lg_diag_add(&d, NULL, NULL, name, "must be a string");                     \
+			else                                                                               \
+				dst = json_string_value(v);                                                \
+		}                                                                                          \
 	} while (0)
-	{
-		const char *repo = NULL, *fp = NULL, *rule = NULL, *path = NULL;
-		STRFIELD("repo", repo, 1024);
-		STRFIELD("fingerprint", fp, 64);
-		STRFIELD("rule_id", rule, 64);
-		STRFIELD("path", path, 4096);
-		STRFIELD("reason", reason, 2000);
-		e.repo_glob = (char *)repo;
-		e.fingerprint = (char *)fp;
-		e.rule_id = (char *)rule;
-		e.path_glob = (char *)path;
-	}
-#undef STRFIELD
-	if (e.fingerprint && !is_fingerprint(e.fingerprint))
-		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "fingerprint", "message",
-							  "must be the 32 lower-case hex digits shown in the rejection"));
-	if (!reason)
-		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "reason", "message",
-							  "a reason is required"));
-	if (!e.fingerprint && !e.rule_id && !e.path_glob)
-		json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "fingerprint", "message",
-							  "give at least one of fingerprint, rule_id, path"));
+	FIELD("repo", spec.repo);
+	FIELD("fingerprint", spec.fingerprint);
+	FIELD("rule_id", spec.rule_id);
+	FIELD("path", spec.path);
+	FIELD("reason", spec.reason);
+#undef FIELD
 	v = json_object_get(body, "expires");
-	if (v && !json_is_null(v)) {
-		int64_t ms = 0;
-		if (json_is_integer(v))
-			ms = (int64_t)json_integer_value(v) * 1000;
-		else if (!json_is_string(v) || parse_time(json_string_value(v), &ms))
-			ms = -1;
-		if (ms <= 0)
-			json_array_append_new(problems, json_pack("{s:s, s:s}", "field", "expires", "message",
-								  "must be RFC 3339 (2027-01-31T00:00:00Z) or Unix seconds"));
-		else
-			e.expires_ms = ms;
+	if (json_is_integer(v)) {
+		snprintf(expires, sizeof(expires), "%lld", (long long)json_integer_value(v));
+		spec.expires = expires;
+	} else if (json_is_string(v)) {
+		spec.expires = json_string_value(v);
+	} else if (v && !json_is_null(v)) {
+		lg_diag_add(&d, NULL, NULL, "expires", "must be RFC 3339 or Unix seconds");
 	}
-	if (json_array_size(problems)) {
-		json_decref(body);
-		return error_reply(c, r, 422, "invalid", problems, "the exemption is not valid");
-	}
-	json_decref(problems);
-	err = lg_store_exemption_add(st, &e, reason, r->who, &id);
+	err = d.n ? LG_EINVALID : lg_ops_exemption_add(&o, &spec, &id, &d);
 	json_decref(body);
-	if (err)
-		return error_reply(c, r, 500, "internal", NULL, "the exemption could not be stored");
-	if (lg_store_exemption_get(st, id, &out))
+	if (err) {
+		ret = ops_reply(c, r, err, &d, "the exemption is not valid");
+		lg_diag_release(&d);
+		return ret;
+	}
+	lg_diag_release(&d);
+	if (lg_store_exemption_get(o.st, id, &out))
 		return db_unavailable(c, r);
 	return reply(c, r, 201, out);
 }
@@ -1006,10 +864,18 @@ static enum MHD_Result route(struct server *srv, struct MHD_Connection *c, struc
 			if (is_get)
 				return lg_store_exemption_get(st, id, &o) ? error_reply(c, r, 404, "not_found", NULL, "no exemption %s", seg[1])
 									  : reply(c, r, 200, o);
-			if (!strcmp(m, "DELETE"))
-				return lg_store_exemption_delete(st, id)
-					       ? error_reply(c, r, 404, "not_found", NULL, "no exemption %s", seg[1])
-					       : reply(c, r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
+			if (!strcmp(m, "DELETE")) {
+				struct lg_ops ops = req_ops(srv, r);
+				struct lg_diag d;
+				enum MHD_Result res;
+				int err;
+				lg_diag_init(&d);
+				err = lg_ops_exemption_remove(&ops, id, &d);
+				res = err ? ops_reply(c, r, err, &d, "the exemption cannot be removed")
+					  : reply(c, r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
+				lg_diag_release(&d);
+				return res;
+			}
 			return not_allowed(c, r, "GET, DELETE");
 		}
 	} else if (nseg >= 1 && !strcmp(seg[0], "events")) {

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "loader.h"
+#include "ops.h"
 #include "hook-server.h"
 #include "server.h"
 
@@ -208,8 +209,9 @@ int srv_publish_rules(struct server *srv, struct lg_diag *d)
 	}
 	memset(&lo, 0, sizeof(lo));
 	lo.cache_dir = srv->cache_dir;
+	lo.cache_key = &srv->key;
 	/* Compiling into the shared cache is what publishes it to the hooks. */
-	err = lg_store_load_rules(st, &lo, &rs, NULL, d);
+	err = lg_ops_load_rules(st, &lo, &rs, NULL, d);
 	if (err)
 		return err;
 	pthread_rwlock_wrlock(&srv->rs_lock);
@@ -369,7 +371,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (srv.gitea_root && !(srv.leakgate_bin = lg_find_program("leakgate", BINDIR))) {
+	/* The leakgate command checks candidate rules in a process of its own (store/ops.h). */
+	srv.leakgate_bin = lg_find_program("leakgate", BINDIR);
+	if (!srv.leakgate_bin)
+		fprintf(stderr, "leakgated: the leakgate command is not next to leakgated nor in " BINDIR
+				": candidate rules are checked in this process, without a time limit\n");
+	if (srv.gitea_root && !srv.leakgate_bin) {
 		fprintf(stderr, "leakgated: --gitea installs hooks with the leakgate command, which is not next to "
 				"leakgated nor in " BINDIR "\n");
 		free(srv.gitea_root);
@@ -398,7 +405,8 @@ int main(int argc, char **argv)
 	if (srv.cache_dir)
 		lg_mkdir_p(srv.cache_dir, 0755);
 	keypath = key_file ? strdup(key_file) : lg_key_default_path();
-	if (!keypath || lg_key_load(&srv.key, keypath, 1)) {
+	if (!keypath || lg_key_load(&srv.key, keypath, 1, &d)) {
+		print_diag(&d);
 		fprintf(stderr, "leakgated: the fingerprint key %s is not usable\n", keypath ? keypath : "(none)");
 		goto out;
 	}

@@ -17,7 +17,6 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "loader.h"
 #include "ruleset.h"
 #include "store.h"
 #include "vec.h"
@@ -293,43 +292,6 @@ int lg_store_has_rule_changes(struct lg_store *st)
 		yes = sqlite3_column_int(q, 0);
 	sqlite3_finalize(q);
 	return yes;
-}
-
-int lg_store_load_rules(struct lg_store *st, const struct lg_load_opts *base,
-			struct lg_ruleset **out, int *from_cache, struct lg_diag *d)
-{
-	struct lg_load_opts o = *base;
-	char *pack = NULL, **sdis = NULL;
-	const char **dis = NULL;
-	size_t nsdis = 0;
-	int err;
-
-	*out = NULL;
-	if (st) {
-		if ((err = lg_store_rule_sources(st, &pack, &sdis, &nsdis, d)))
-			return err;
-		/* Only states that turn rules off matter; ids of rules no longer there are skipped below. */
-		dis = calloc(base->ndisabled + nsdis + 1, sizeof(*dis));
-		if (!dis) {
-			err = LG_ENOMEM;
-			goto out;
-		}
-		for (size_t i = 0; i < base->ndisabled; i++)
-			dis[i] = base->disabled[i];
-		o.ndisabled = base->ndisabled;
-		for (size_t i = 0; i < nsdis; i++)
-			dis[o.ndisabled++] = sdis[i];
-		o.disabled = dis;
-		o.extra_json = pack;
-		o.extra_name = "custom";
-		o.lenient_disable = 1;
-	}
-	err = lg_ruleset_load(out, &o, from_cache, d);
-out:
-	free(pack);
-	free(dis);
-	lg_store_free_list(sdis, nsdis);
-	return err;
 }
 
 /* ---- exemptions ---- */

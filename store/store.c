@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,13 +439,33 @@ int lg_store_open_ex(struct lg_store **out, const char *path, const struct lg_st
 	} else {
 		known[0] = '\0';
 	}
-	if (o->create) {
-		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-		if (slash && slash != dir) {
+	{
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, why[512];
+		int t;
+		if (slash && slash != dir)
 			*slash = '\0';
+		if (dir && o->create && slash && slash != dir)
 			lg_mkdir_p(dir, 0700);
-		}
+		/*
+		 * A database (or its folder) that another account can write could
+		 * hold its exemptions and rules: it is refused, as ssh refuses such
+		 * files.
+		 */
+		t = dir && slash ? lg_path_trusted(slash == dir ? "/" : dir, why, sizeof(why)) : LG_OK;
+		if (t != LG_EINVALID)
+			t = lg_path_trusted(path, why, sizeof(why));
 		free(dir);
+		if (t == LG_EINVALID) {
+			lg_diag_add(d, path, NULL, NULL, "the database is not trusted: %s", why);
+			err = LG_EINVALID;
+			goto fail;
+		}
+		/* Created private, whatever the folder's mode and the umask (SQLite's files follow it). */
+		if (o->create && t == LG_ENOTFOUND) {
+			int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd >= 0)
+				close(fd);
+		}
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st) {
@@ -517,6 +538,30 @@ int lg_store_open(struct lg_store **out, const char *path, int create, struct lg
 
 	o.create = create;
 	return lg_store_open_ex(out, path, &o, d);
+}
+
+static int tx(struct lg_store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc == SQLITE_OK)
+		return LG_OK;
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? LG_EBUSY : LG_ERROR;
+}
+
+int lg_store_begin(struct lg_store *st)
+{
+	return tx(st, "BEGIN IMMEDIATE");
+}
+
+int lg_store_commit(struct lg_store *st)
+{
+	return tx(st, "COMMIT");
+}
+
+void lg_store_rollback(struct lg_store *st)
+{
+	tx(st, "ROLLBACK");
 }
 
 void lg_store_close(struct lg_store *st)

@@ -126,6 +126,11 @@ char *lg_event_to_json(const struct lg_event *ev);
  */
 int lg_store_version(struct lg_store *st, int64_t v[2]);
 
+/* One write transaction: begin (IMMEDIATE), commit, or roll back; lg codes. */
+int lg_store_begin(struct lg_store *st);
+int lg_store_commit(struct lg_store *st);
+void lg_store_rollback(struct lg_store *st);
+
 /* The underlying handle, for modules that add their own tables. */
 struct sqlite3 *lg_store_db(struct lg_store *st);
 
@@ -152,15 +157,6 @@ int lg_store_rule_set_enabled(struct lg_store *st, const char *id, int enabled, 
 /* 1 enabled, 0 disabled, -1 no state recorded (the rule's default: on). */
 int lg_store_rule_enabled(struct lg_store *st, const char *id);
 
-/*
- * Load the rule set as every program must see it: the options given plus
- * the store's custom rules and disabled ids (st may be NULL). The hook and
- * the daemon agree on the result, and so share one compiled cache entry.
- */
-struct lg_load_opts;
-struct lg_ruleset;
-int lg_store_load_rules(struct lg_store *st, const struct lg_load_opts *base,
-			struct lg_ruleset **out, int *from_cache, struct lg_diag *d);
 /* 1 if the store holds custom rules or rule states. */
 int lg_store_has_rule_changes(struct lg_store *st);
 
