@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,19 @@ struct req {
 	struct server *srv;
 	char *cache_key;
 	struct srv_stamp stamp;
+	/* Slow work (work.c): a candidate rule to check, test or store. */
+	struct srv_job job;
+	int job_kind; /* JOB_* */
+	json_t *job_rule;
+	char *job_text, *job_path;
+	size_t job_text_len;
+	char job_id[128];
+	int job_err;
+	json_t *job_verdict;
+	struct lg_diag job_diag;
 };
+
+enum { JOB_NONE, JOB_TEST, JOB_ADD, JOB_UPDATE };
 
 /* ---- replies ---- */
 
@@ -296,50 +309,64 @@ static enum MHD_Result rules_get(struct server *srv, struct MHD_Connection *c, s
 	return reply(c, r, 200, o);
 }
 
+/* On a worker: store (and publish) the rule of a POST or PUT. */
+static void run_rule_put(struct srv_job *j)
+{
+	struct req *r = (struct req *)((char *)j - offsetof(struct req, job));
+	struct server *srv = r->srv;
+	struct lg_ops o = req_ops(srv, r);
+
+	if (!o.st) {
+		r->job_err = LG_EBUSY;
+		return;
+	}
+	pthread_mutex_lock(&srv->publish_lock);
+	r->job_err = r->job_kind == JOB_UPDATE ? lg_ops_rule_update(&o, r->job_id, r->job_rule, &r->job_diag)
+					       : lg_ops_rule_add(&o, r->job_rule, &r->job_diag);
+	if (!r->job_err && srv_publish_rules(srv, &r->job_diag))
+		r->job_err = LG_ERROR; /* stored, and valid as a whole: only publishing failed */
+	pthread_mutex_unlock(&srv->publish_lock);
+}
+
+static enum MHD_Result rule_put_reply(struct MHD_Connection *c, struct req *r)
+{
+	struct lg_store *st = srv_store(r->srv);
+	json_t *stored = NULL;
+	char *text = NULL;
+
+	if (r->job_err)
+		return ops_reply(c, r, r->job_err, &r->job_diag, "the rule is refused");
+	if (st && lg_store_rule_get(st, r->job_id, &text) == 0)
+		stored = json_loads(text, 0, NULL);
+	free(text);
+	/* The state as stored: a rule that was disabled stays disabled when it is replaced. */
+	return reply(c, r, r->job_kind == JOB_UPDATE ? 200 : 201,
+		     json_pack("{s:s, s:s, s:b, s:o}", "id", r->job_id, "source", "custom", "enabled",
+			       st ? lg_ops_rule_is_enabled(st, r->job_id) : 1, "rule",
+			       stored ? stored : json_incref(r->job_rule)));
+}
+
 static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, struct req *r,
 				 const char *path_id)
 {
 	enum MHD_Result ret = MHD_NO;
-	json_t *rule = parse_body(c, r, &ret), *stored = NULL;
-	struct lg_ops o = req_ops(srv, r);
-	struct lg_diag d;
-	char id[128];
-	int err;
+	json_t *rule = parse_body(c, r, &ret);
 
 	if (!rule)
 		return ret;
-	if (!o.st) {
+	if (!srv_store(srv)) {
 		json_decref(rule);
 		return db_unavailable(c, r);
 	}
 	if (path_id && !json_object_get(rule, "id"))
 		json_object_set_new(rule, "id", json_string(path_id));
-	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(rule, "id")) ?: "");
-	lg_diag_init(&d);
-	pthread_mutex_lock(&srv->publish_lock);
-	err = path_id ? lg_ops_rule_update(&o, path_id, rule, &d) : lg_ops_rule_add(&o, rule, &d);
-	if (!err && (err = srv_publish_rules(srv, &d)))
-		err = LG_ERROR; /* stored, and valid as a whole: only publishing failed */
-	pthread_mutex_unlock(&srv->publish_lock);
-	if (err) {
-		ret = ops_reply(c, r, err, &d, "the rule is refused");
-		lg_diag_release(&d);
-		json_decref(rule);
-		return ret;
-	}
-	lg_diag_release(&d);
-	{
-		char *text = NULL;
-		if (lg_store_rule_get(o.st, id, &text) == 0)
-			stored = json_loads(text, 0, NULL);
-		free(text);
-	}
-	/* The state as stored: a rule that was disabled stays disabled when it is replaced. */
-	ret = reply(c, r, path_id ? 200 : 201,
-		    json_pack("{s:s, s:s, s:b, s:o}", "id", id, "source", "custom", "enabled",
-			      lg_ops_rule_is_enabled(o.st, id), "rule", stored ? stored : json_incref(rule)));
-	json_decref(rule);
-	return ret;
+	snprintf(r->job_id, sizeof(r->job_id), "%s",
+		 path_id ? path_id : json_string_value(json_object_get(rule, "id")) ?: "");
+	r->job_rule = rule;
+	r->job_kind = path_id ? JOB_UPDATE : JOB_ADD;
+	r->job.run = run_rule_put;
+	srv_work_submit(&r->job);
+	return MHD_YES;
 }
 
 static enum MHD_Result rules_delete(struct server *srv, struct MHD_Connection *c, struct req *r,
@@ -386,13 +413,40 @@ static enum MHD_Result rules_enable(struct server *srv, struct MHD_Connection *c
 	return ret;
 }
 
+/* On a worker: the candidate's checks, in a process of their own with a time limit. */
+static void run_rules_test(struct srv_job *j)
+{
+	struct req *r = (struct req *)((char *)j - offsetof(struct req, job));
+	struct lg_ops o = req_ops(r->srv, r);
+
+	r->job_err = lg_ops_rule_check_run(&o, r->job_rule, r->job_text, r->job_text_len, r->job_path,
+					   &r->job_verdict);
+}
+
+static enum MHD_Result rules_test_reply(struct MHD_Connection *c, struct req *r)
+{
+	json_t *v = r->job_verdict;
+
+	if (r->job_err || !v)
+		return error_reply(c, r, 500, "internal", NULL, "the rule could not be checked: %s",
+				   lg_strerror(r->job_err ? r->job_err : LG_ERROR));
+	if (json_is_false(json_object_get(v, "complete"))) {
+		const char *why = json_string_value(json_object_get(v, "error"));
+		return incomplete_reply(c, r, LG_ELIMIT, why ? why : "the scan did not complete",
+					json_incref(json_object_get(v, "findings")));
+	}
+	r->job_verdict = NULL;
+	json_object_del(v, "complete");
+	json_object_del(v, "error");
+	return reply(c, r, 200, v);
+}
+
 static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	enum MHD_Result ret = MHD_NO;
-	json_t *body = parse_body(c, r, &ret), *rule, *text, *path, *verdict = NULL;
-	struct lg_ops o = req_ops(srv, r);
-	int err;
+	json_t *body = parse_body(c, r, &ret), *rule, *text, *path;
 
+	(void)srv;
 	if (!body)
 		return ret;
 	rule = json_object_get(body, "rule");
@@ -407,22 +461,31 @@ static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, 
 		json_decref(body);
 		return error_reply(c, r, 413, "too_large", NULL, "the text may be %u bytes at most", LG_OPS_TEST_TEXT_MAX);
 	}
-	/* In a process of its own, with a time limit: a rule can take minutes to compile. */
-	err = lg_ops_rule_check_run(&o, rule, text ? json_string_value(text) : NULL, text ? json_string_length(text) : 0,
-				    path ? json_string_value(path) : NULL, &verdict);
-	json_decref(body);
-	if (err)
-		return error_reply(c, r, 500, "internal", NULL, "the rule could not be checked: %s", lg_strerror(err));
-	if (json_is_false(json_object_get(verdict, "complete"))) {
-		json_t *f = json_incref(json_object_get(verdict, "findings"));
-		const char *why = json_string_value(json_object_get(verdict, "error"));
-		ret = incomplete_reply(c, r, LG_ELIMIT, why ? why : "the scan did not complete", f);
-		json_decref(verdict);
-		return ret;
+	r->job_rule = json_incref(rule);
+	if (text && !(r->job_text = malloc(json_string_length(text) + 1))) {
+		json_decref(body);
+		return error_reply(c, r, 500, "internal", NULL, "out of memory");
 	}
-	json_object_del(verdict, "complete");
-	json_object_del(verdict, "error");
-	return reply(c, r, 200, verdict);
+	if (text) {
+		memcpy(r->job_text, json_string_value(text), json_string_length(text) + 1);
+		r->job_text_len = json_string_length(text);
+	}
+	r->job_path = path ? strdup(json_string_value(path)) : NULL;
+	json_decref(body);
+	r->job_kind = JOB_TEST;
+	/* In a process of its own, with a time limit (a rule can take minutes to compile), off the request threads. */
+	r->job.run = run_rules_test;
+	srv_work_submit(&r->job);
+	return MHD_YES;
+}
+
+/* The answer of a request whose slow work is done. */
+static enum MHD_Result job_reply(struct MHD_Connection *c, struct req *r)
+{
+	if (r->job.busy)
+		return error_reply(c, r, 503, "busy", NULL,
+				   "too many rule checks are running or waiting: try again in a few seconds");
+	return r->job_kind == JOB_TEST ? rules_test_reply(c, r) : rule_put_reply(c, r);
 }
 
 /* ---- scan ---- */
@@ -912,6 +975,9 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (!r)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		r->srv = srv;
+		r->job.c = c;
+		lg_diag_init(&r->job_diag);
 		r->method = strdup(method);
 		r->url = strdup(url);
 		*req_cls = r;
@@ -942,6 +1008,12 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (r->status)
 		return MHD_YES; /* already answered (413 on the first call) */
+	if (r->job_kind) {
+		/* Called again once the job's connection was resumed. */
+		if (!__atomic_load_n(&r->job.done, __ATOMIC_ACQUIRE))
+			return MHD_YES;
+		return job_reply(c, r);
+	}
 	if (r->too_large)
 		return error_reply(c, r, 413, "too_large", NULL, "the body is over %u bytes", SRV_BODY_MAX);
 	return route(srv, c, r);
@@ -976,6 +1048,11 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	free(r->url);
 	free(r->body);
 	free(r->cache_key);
+	json_decref(r->job_rule);
+	json_decref(r->job_verdict);
+	free(r->job_text);
+	free(r->job_path);
+	lg_diag_release(&r->job_diag);
 	free(r);
 	*req_cls = NULL;
 }

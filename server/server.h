@@ -83,6 +83,18 @@ void srv_scanner_release(struct server *srv);
 /* Rebuild the rule set from the store and make it live; errors in d. */
 int srv_publish_rules(struct server *srv, struct lg_diag *d);
 
+/* Slow work (work.c): run() on a worker while the connection is suspended. */
+struct srv_job {
+	void (*run)(struct srv_job *j);
+	struct MHD_Connection *c;
+	int done; /* set (atomically) once run() returned, or when it was refused */
+	int busy; /* refused: the queue was full or the daemon is stopping */
+};
+int srv_work_start(void);
+void srv_work_stop(void);
+/* Suspend j->c and queue j; -1 when refused (j->busy set, the connection resumed). */
+int srv_work_submit(struct srv_job *j);
+
 /* The request handler (api.c). */
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
 			   const char *method, const char *version, const char *upload_data,
