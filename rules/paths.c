@@ -37,7 +37,14 @@ int lg_path_trusted(const char *path, char *why, size_t len)
 		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
 	if (stat(path, &st) < 0)
 		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
-	if ((S_ISLNK(ls.st_mode) && ls.st_uid != geteuid() && ls.st_uid != 0) || st.st_uid != geteuid()) {
+	/*
+	 * Root's own files and folders are as safe as this user's (root can
+	 * change anything anyway). A shared folder with the sticky bit (/tmp)
+	 * lets others add names but not replace this user's files, and each
+	 * file in it is checked on its own.
+	 */
+	if ((S_ISLNK(ls.st_mode) && ls.st_uid != geteuid() && ls.st_uid != 0) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0)) {
 		snprintf(why, len, "%s belongs to user %ld, not to this user (%ld): another account could change "
 			 "what leakgate trusts; make it this user's (chown) or point leakgate elsewhere",
 			 path, (long)st.st_uid, (long)geteuid());
@@ -48,7 +55,7 @@ int lg_path_trusted(const char *path, char *why, size_t len)
 			 (unsigned)(st.st_mode & 07777), path);
 		return LG_EINVALID;
 	}
-	if (st.st_mode & S_IWGRP) {
+	if ((st.st_mode & S_IWGRP) && !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX))) {
 		snprintf(why, len, "%s is writable by its group (mode %04o): chmod g-w %s", path,
 			 (unsigned)(st.st_mode & 07777), path);
 		return LG_EINVALID;

@@ -31,10 +31,11 @@ char *lg_home_dir(void);
 /*
  * Whether a file or folder that leakgate trusts (the compiled-rule cache,
  * the state database, the fingerprint key) is safe to trust, the way ssh
- * treats its files: owned by the effective user, and neither group- nor
- * world-writable (a folder with the sticky bit, such as /tmp, may be
- * world-writable: others cannot replace what is in it). A symbolic link is
- * judged by what it points to, and the link itself must be ours too.
+ * treats its files: owned by the effective user (or root), and neither
+ * group- nor world-writable (a folder with the sticky bit, such as /tmp,
+ * may be: others cannot replace what is in it, and each file in it is
+ * checked on its own). A symbolic link is judged by what it points to, and
+ * the link itself must be ours (or root's) too.
  * LG_OK; LG_ENOTFOUND when it does not exist; LG_EINVALID with the reason
  * (and what to do) in why.
  */
