@@ -26,9 +26,7 @@ static int cmp_blob(const void *a, const void *b)
 	const struct hfinding *x = a, *y = b;
 	if (x->blob != y->blob)
 		return x->blob < y->blob ? -1 : 1;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->column < y->column ? -1 : x->column > y->column;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* Fingerprints of an old version, for comparison. */
@@ -151,6 +149,39 @@ static void compare_old(struct hook *h, const struct push_item *it, size_t befor
 	lg_vec_release(&old.v);
 }
 
+/*
+ * The findings of one blob that apply at one of its names, [from, end of
+ * h->found), settled among themselves: the scanner leaves rules with
+ * different path scopes unsettled when a blob has several names. They are
+ * in document order, and a secret is at most LG_MATCH_MAX bytes long, so
+ * only near neighbours can settle one another.
+ */
+static int settle_at_path(struct hook *h, size_t from)
+{
+	struct hfinding *v = h->found.v;
+	size_t n = h->found.n, out = from;
+	unsigned char *drop;
+
+	if (n - from < 2)
+		return LG_OK;
+	if (!(drop = calloc(n - from, 1)))
+		return LG_ENOMEM;
+	for (size_t i = from; i < n; i++) {
+		for (size_t k = i; k-- > from && !drop[i - from] && v[k].start + LG_MATCH_MAX > v[i].start;)
+			drop[i - from] = lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start,
+							    v[i].end);
+		for (size_t k = i + 1; k < n && !drop[i - from] && v[k].start < v[i].end; k++)
+			drop[i - from] = lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start,
+							    v[i].end);
+	}
+	for (size_t i = from; i < n; i++)
+		if (!drop[i - from])
+			v[out++] = v[i];
+	h->found.n = out;
+	free(drop);
+	return LG_OK;
+}
+
 int hook_attribute(struct hook *h)
 {
 	size_t nb = h->push.blobs.n, *first = NULL, *count = NULL;
@@ -191,6 +222,10 @@ int hook_attribute(struct hook *h)
 				too_many(h, err);
 				goto out;
 			}
+		}
+		if ((err = settle_at_path(h, before))) {
+			too_many(h, err);
+			goto out;
 		}
 		err = lg_scan_buffer(h->scanner, it->path, "", 0, on_path_finding, &m);
 		if (err) {

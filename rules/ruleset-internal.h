@@ -27,6 +27,7 @@ struct lg_rule {
 	char *path_pattern; /* path pattern, or NULL */
 	enum lg_severity severity;
 	unsigned secret_group;
+	unsigned layer;
 	int caseless;
 	double min_entropy;
 	enum lg_validator validator;
@@ -52,6 +53,25 @@ struct lg_source {
 	char *name;
 	char *data;
 	size_t len;
+	unsigned layer;
+};
+
+/*
+ * The rule set is compiled in layers, each a Hyperscan database of its
+ * own cached under the hash of its own sources: the built-in packs (large,
+ * the same for every program of a release) and everything else (packs
+ * from the settings, the store's custom rules: small). Adding a custom
+ * rule compiles only the second; turning a rule off or on compiles
+ * nothing: disabled rules stay in the databases and are skipped when they
+ * match. Hyperscan ids are local to their layer.
+ */
+#define LG_LAYERS 2
+struct lg_layer {
+	size_t first, n;           /* rules[first .. first + n) */
+	hs_database_t *content_db; /* NULL when no rule of the layer has a pattern */
+	hs_database_t *path_db;    /* NULL when no rule of the layer has a path */
+	char hash[65];
+	int from_cache;
 };
 
 struct lg_ruleset {
@@ -68,8 +88,10 @@ struct lg_ruleset {
 	char **disabled;
 	size_t ndisabled, capdisabled;
 	int lazy, pending, lite, lenient;
-	hs_database_t *content_db; /* NULL when no enabled rule has a pattern */
-	hs_database_t *path_db;    /* NULL when no enabled rule has a path */
+	int adding_builtin;
+	struct lg_layer layers[LG_LAYERS];
+	size_t nlayers;
+	unsigned loading; /* the layer whose cache entry is being read */
 	int compiled;
 	char hash[65];
 	pthread_mutex_t lock;
@@ -91,6 +113,8 @@ struct lg_ruleset {
  */
 int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len);
 int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len);
+/* The layer a rule belongs to. */
+const struct lg_layer *lg_rule_layer(const struct lg_ruleset *rs, const struct lg_rule *r);
 
 /* Compile (once) the PCRE2 form of rule r; 0 or LG_EINVALID. Thread-safe. */
 int lg_rule_prepare_code(struct lg_ruleset *rs, struct lg_rule *r);

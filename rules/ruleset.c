@@ -33,7 +33,7 @@
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
-#define LG_CACHE_MAGIC "LGHSDB05"
+#define LG_CACHE_MAGIC "LGHSDB06"
 /*
  * magic, rule-set hash, lengths of the two databases and the rule table,
  * then an HMAC-SHA256 of all of it (the header before the MAC, and the
@@ -99,8 +99,10 @@ void lg_ruleset_free(struct lg_ruleset *rs)
 		free(rs->disabled[i]);
 	free(rs->disabled);
 	hs_free_scratch(rs->spare);
-	hs_free_database(rs->content_db);
-	hs_free_database(rs->path_db);
+	for (size_t i = 0; i < LG_LAYERS; i++) {
+		hs_free_database(rs->layers[i].content_db);
+		hs_free_database(rs->layers[i].path_db);
+	}
 	pthread_mutex_destroy(&rs->lock);
 	free(rs);
 }
@@ -447,7 +449,7 @@ static const struct lg_rule *find_rule(const struct lg_ruleset *rs, const char *
 	return NULL;
 }
 
-static int parse_pack(struct lg_ruleset *rs, const char *name, const char *text, size_t len,
+static int parse_pack(struct lg_ruleset *rs, const char *name, const char *text, size_t len, unsigned layer,
 		      struct lg_diag *d)
 {
 	json_error_t jerr;
@@ -525,6 +527,7 @@ static int parse_pack(struct lg_ruleset *rs, const char *name, const char *text,
 		goto out;
 	for (i = 0; i < nfresh; i++) {
 		fresh[i]->index = rs->n;
+		fresh[i]->layer = layer;
 		rs->rules[rs->n++] = fresh[i];
 		fresh[i] = NULL;
 	}
@@ -542,11 +545,14 @@ int lg_ruleset_prepare_scratch(struct lg_ruleset *rs)
 {
 	if (!rs->compiled || rs->spare)
 		return rs->compiled ? LG_OK : LG_EINVALID;
-	if ((rs->content_db && hs_alloc_scratch(rs->content_db, &rs->spare) != HS_SUCCESS) ||
-	    (rs->path_db && hs_alloc_scratch(rs->path_db, &rs->spare) != HS_SUCCESS)) {
-		hs_free_scratch(rs->spare);
-		rs->spare = NULL;
-		return LG_ENOMEM;
+	for (size_t i = 0; i < rs->nlayers; i++) {
+		const struct lg_layer *l = &rs->layers[i];
+		if ((l->content_db && hs_alloc_scratch(l->content_db, &rs->spare) != HS_SUCCESS) ||
+		    (l->path_db && hs_alloc_scratch(l->path_db, &rs->spare) != HS_SUCCESS)) {
+			hs_free_scratch(rs->spare);
+			rs->spare = NULL;
+			return LG_ENOMEM;
+		}
 	}
 	return LG_OK;
 }
@@ -570,6 +576,7 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
 			struct lg_diag *d)
 {
 	struct lg_source *v;
+	unsigned layer;
 
 	if (rs->compiled) {
 		lg_diag_add(d, name, NULL, NULL, "rule set already compiled");
@@ -580,8 +587,10 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
 			    LG_PACK_MAX_BYTES);
 		return LG_ETOOLARGE;
 	}
+	/* The built-in packs are the first layer only while nothing else came before them. */
+	layer = rs->adding_builtin && (rs->nsrcs == 0 || rs->srcs[rs->nsrcs - 1].layer == 0) ? 0 : 1;
 	if (!rs->lazy) {
-		int err = parse_pack(rs, name, text, len, d);
+		int err = parse_pack(rs, name, text, len, layer, d);
 		if (err)
 			return err;
 	}
@@ -598,6 +607,7 @@ int lg_ruleset_add_json(struct lg_ruleset *rs, const char *name, const char *tex
 	v->name = strdup(name);
 	v->data = malloc(len + 1);
 	v->len = len;
+	v->layer = layer;
 	if (!v->name || !v->data) {
 		free(v->name);
 		free(v->data);
@@ -615,12 +625,14 @@ int lg_ruleset_add_builtin(struct lg_ruleset *rs, struct lg_diag *d)
 {
 	int err = LG_OK;
 
+	rs->adding_builtin = 1;
 	for (size_t i = 0; i < lg_builtin_pack_count; i++) {
 		int e = lg_ruleset_add_json(rs, lg_builtin_packs[i].name, lg_builtin_packs[i].data,
 					    lg_builtin_packs[i].len, d);
 		if (e && !err)
 			err = e;
 	}
+	rs->adding_builtin = 0;
 	return err;
 }
 
@@ -752,8 +764,7 @@ int lg_ruleset_disable(struct lg_ruleset *rs, const char *id)
 		return LG_EINVALID;
 	if (!r && !rs->pending && !rs->lenient)
 		return LG_ENOTFOUND;
-	if (r)
-		r->enabled = 0;
+	/* Applied when the rule set is compiled: the databases do not depend on it. */
 	{
 		int err = lg_array_reserve((void **)&rs->disabled, &rs->capdisabled, rs->ndisabled + 1,
 					   sizeof(*rs->disabled), LG_RULES_MAX);
@@ -807,7 +818,8 @@ static int check_pcre2(const struct lg_rule *r, const char *pattern, const char 
  * compile each pattern alone so that every bad rule is reported, not just
  * the first one Hyperscan stops at.
  */
-static int build_db(struct lg_ruleset *rs, int use_path, hs_database_t **out, struct lg_diag *d)
+static int build_db(struct lg_ruleset *rs, const struct lg_layer *l, int use_path, hs_database_t **out,
+		    struct lg_diag *d)
 {
 	const char **exprs = NULL;
 	unsigned *flags = NULL, *ids = NULL;
@@ -817,21 +829,22 @@ static int build_db(struct lg_ruleset *rs, int use_path, hs_database_t **out, st
 	int err = LG_ENOMEM;
 
 	*out = NULL;
-	exprs = calloc(rs->n + 1, sizeof(*exprs));
-	flags = calloc(rs->n + 1, sizeof(*flags));
-	ids = calloc(rs->n + 1, sizeof(*ids));
+	exprs = calloc(l->n + 1, sizeof(*exprs));
+	flags = calloc(l->n + 1, sizeof(*flags));
+	ids = calloc(l->n + 1, sizeof(*ids));
 	if (!exprs || !flags || !ids)
 		goto out;
-	for (size_t i = 0; i < rs->n; i++) {
+	/* Every rule of the layer, off or on: the databases do not change when a rule is turned off. */
+	for (size_t i = l->first; i < l->first + l->n; i++) {
 		struct lg_rule *r = rs->rules[i];
 		const char *p = use_path ? r->path_pattern : r->pattern;
-		if (!r->enabled || !p)
+		if (!p)
 			continue;
 		exprs[n] = p;
 		/* A path only needs a yes or no; content needs every match end. */
 		flags[n] = HS_FLAG_MULTILINE | (r->caseless ? HS_FLAG_CASELESS : 0) |
 			   (use_path ? HS_FLAG_SINGLEMATCH : 0);
-		ids[n] = (unsigned)i;
+		ids[n] = (unsigned)(i - l->first);
 		n++;
 	}
 	err = LG_OK;
@@ -847,7 +860,7 @@ static int build_db(struct lg_ruleset *rs, int use_path, hs_database_t **out, st
 	for (unsigned k = 0; k < n; k++) {
 		hs_database_t *one = NULL;
 		if (hs_compile(exprs[k], flags[k], HS_MODE_BLOCK, NULL, &one, &cerr) != HS_SUCCESS) {
-			const struct lg_rule *r = rs->rules[ids[k]];
+			const struct lg_rule *r = rs->rules[l->first + ids[k]];
 			lg_diag_add(d, r->pack, r->id, use_path ? "path" : "pattern",
 				    "Hyperscan cannot compile it: %s", cerr ? cerr->message : "unknown error");
 			hs_free_compile_error(cerr);
@@ -892,6 +905,40 @@ static void compute_hash(struct lg_ruleset *rs)
 		rs->hash[2 * i + 1] = hex[dig[i] & 15];
 	}
 	rs->hash[64] = '\0';
+}
+
+/* The hash of one layer's sources: its compiled cache entry's name. */
+static void layer_hash(const struct lg_ruleset *rs, unsigned layer, char out[65])
+{
+	gnutls_hash_hd_t h;
+	unsigned char dig[32];
+	static const char hex[] = "0123456789abcdef";
+	const char *ver = hs_version();
+	char tag[32];
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		snprintf(out, 65, "unhashed");
+		return;
+	}
+	snprintf(tag, sizeof(tag), "leakgate-layer-v1 %u\n", layer);
+	gnutls_hash(h, tag, strlen(tag));
+	gnutls_hash(h, ver, strlen(ver) + 1);
+	for (size_t i = 0; i < rs->nsrcs; i++) {
+		char len[32];
+		int n;
+		if (rs->srcs[i].layer != layer)
+			continue;
+		n = snprintf(len, sizeof(len), "%zu:", rs->srcs[i].len);
+		gnutls_hash(h, rs->srcs[i].name, strlen(rs->srcs[i].name) + 1);
+		gnutls_hash(h, len, (size_t)n);
+		gnutls_hash(h, rs->srcs[i].data, rs->srcs[i].len);
+	}
+	gnutls_hash_deinit(h, dig);
+	for (size_t i = 0; i < 32; i++) {
+		out[2 * i] = hex[dig[i] >> 4];
+		out[2 * i + 1] = hex[dig[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 static void put_u64(unsigned char *p, uint64_t v)
@@ -947,16 +994,16 @@ static void wput_str(struct wbuf *b, const char *s)
 		wput(b, s, (size_t)len);
 }
 
-static void table_write(const struct lg_ruleset *rs, struct wbuf *b)
+static void table_write(const struct lg_ruleset *rs, const struct lg_layer *l, struct wbuf *b)
 {
-	wput_u64(b, rs->n);
-	for (size_t i = 0; i < rs->n; i++) {
+	wput_u64(b, l->n);
+	for (size_t i = l->first; i < l->first + l->n; i++) {
 		const struct lg_rule *r = rs->rules[i];
 		uint64_t bits;
 		memcpy(&bits, &r->min_entropy, sizeof(bits));
 		wput_u64(b, (uint64_t)r->severity | (uint64_t)r->caseless << 8 |
 				    (uint64_t)r->validator << 16 | (uint64_t)r->placeholder_check << 24 |
-				    (uint64_t)r->enabled << 32 | (uint64_t)r->generic << 40 |
+				    (uint64_t)1 << 32 | (uint64_t)r->generic << 40 |
 				    (uint64_t)r->confidence << 48);
 		wput_u64(b, r->secret_group);
 		wput_u64(b, bits);
@@ -1007,17 +1054,24 @@ static char *rget_str(struct rbuf *b, int *absent)
 }
 
 /* Build the rules from a table; 0, or -1 (and no rules) when it is damaged. */
+/* Forget the rules from index n on (a layer that could not be read whole). */
+static void drop_rules_from(struct lg_ruleset *rs, size_t n)
+{
+	while (rs->n > n)
+		rule_free(rs->rules[--rs->n]);
+}
+
 int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len)
 {
 	struct rbuf b = {p, p + len, 0};
 	uint64_t n = rget_u64(&b);
+	size_t before = rs->n;
 
-	if (b.bad || n > LG_RULES_MAX)
+	if (b.bad || n > LG_RULES_MAX || rs->n + n > LG_RULES_MAX)
 		return -1;
-	rs->rules = calloc(n ? n : 1, sizeof(*rs->rules));
-	if (!rs->rules)
+	if (lg_array_reserve((void **)&rs->rules, &rs->cap, rs->n + (size_t)n + 1, sizeof(*rs->rules),
+			     LG_RULES_MAX + 1))
 		return -1;
-	rs->cap = n;
 	for (uint64_t i = 0; i < n && !b.bad; i++) {
 		struct lg_rule *r = calloc(1, sizeof(*r));
 		uint64_t flags, bits;
@@ -1026,6 +1080,8 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 			b.bad = 1;
 			break;
 		}
+		r->index = rs->n;
+		r->layer = rs->loading;
 		rs->rules[rs->n++] = r;
 		flags = rget_u64(&b);
 		r->secret_group = (unsigned)rget_u64(&b);
@@ -1035,10 +1091,9 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		r->caseless = (flags >> 8) & 1;
 		r->validator = (enum lg_validator)((flags >> 16) & 0xff);
 		r->placeholder_check = (flags >> 24) & 1;
-		r->enabled = (flags >> 32) & 1;
+		r->enabled = 1; /* turned off, if at all, by the disabled ids when compiling */
 		r->generic = (flags >> 40) & 1;
 		r->confidence = (enum lg_confidence)((flags >> 48) & 0xff);
-		r->index = (size_t)i;
 		r->id = rget_str(&b, &absent);
 		r->name = rget_str(&b, &absent);
 		r->description = rget_str(&b, &absent);
@@ -1052,11 +1107,7 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 			b.bad = 1;
 	}
 	if (b.bad || b.p != b.end) {
-		for (size_t i = 0; i < rs->n; i++)
-			rule_free(rs->rules[i]);
-		free(rs->rules);
-		rs->rules = NULL;
-		rs->n = rs->cap = 0;
+		drop_rules_from(rs, before);
 		return -1;
 	}
 	return 0;
@@ -1118,10 +1169,12 @@ int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
 	uint64_t l1, l2, l3;
 	hs_database_t *c = NULL, *p = NULL;
 	const unsigned char *u;
+	struct lg_layer *l = &rs->layers[rs->loading < LG_LAYERS ? rs->loading : 0];
+	size_t before = rs->n;
 	int ok = 0;
 
 	u = (const unsigned char *)buf;
-	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || memcmp(buf + 8, rs->hash, 64))
+	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || !l->hash[0] || memcmp(buf + 8, l->hash, 64))
 		goto out;
 	l1 = get_u64(u + 72);
 	l2 = get_u64(u + 80);
@@ -1139,37 +1192,32 @@ int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
 			goto out;
 	}
 	if (rs->pending) {
+		/* The layer's rules come from the entry: no JSON is parsed. */
+		l->first = rs->n;
 		if (lg_ruleset_table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
 			goto out;
-	} else if (l3 < 8 || get_u64(u + LG_CACHE_HDR + l1 + l2) != rs->n) {
+		l->n = rs->n - l->first;
+	} else if (l3 < 8 || get_u64(u + LG_CACHE_HDR + l1 + l2) != l->n) {
 		goto out;
 	}
 	if ((l1 && hs_deserialize_database(buf + LG_CACHE_HDR, l1, &c) != HS_SUCCESS) ||
 	    (l2 && hs_deserialize_database(buf + LG_CACHE_HDR + l1, l2, &p) != HS_SUCCESS))
 		goto out;
-	/* An empty entry must mean that this rule set has no such rules. */
-	for (size_t i = 0; i < rs->n; i++) {
-		if (rs->rules[i]->enabled && rs->rules[i]->pattern && !c)
+	/* An empty entry must mean that the layer has no such rules. */
+	for (size_t i = l->first; i < l->first + l->n; i++) {
+		if (rs->rules[i]->pattern && !c)
 			goto out;
-		if (rs->rules[i]->enabled && rs->rules[i]->path_pattern && !p)
+		if (rs->rules[i]->path_pattern && !p)
 			goto out;
 	}
-	rs->content_db = c;
-	rs->path_db = p;
+	l->content_db = c;
+	l->path_db = p;
+	l->from_cache = 1;
 	c = p = NULL;
 	ok = 1;
-	if (rs->pending) {
-		rs->pending = 0;
-		rs->lite = 1;
-	}
 out:
-	if (!ok && rs->pending) {
-		for (size_t i = 0; i < rs->n; i++)
-			rule_free(rs->rules[i]);
-		free(rs->rules);
-		rs->rules = NULL;
-		rs->n = rs->cap = 0;
-	}
+	if (!ok && rs->pending)
+		drop_rules_from(rs, before);
 	hs_free_database(c);
 	hs_free_database(p);
 	return ok;
@@ -1252,7 +1300,7 @@ static void cache_prune(const char *dir)
  * account could have prepared), mode 0600 whatever the folder's, renamed
  * into place once complete.
  */
-static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file)
+static void cache_store(struct lg_ruleset *rs, const struct lg_layer *l, const char *dir, const char *file)
 {
 	char *s1 = NULL, *s2 = NULL, *tmp = NULL;
 	size_t l1 = 0, l2 = 0;
@@ -1262,10 +1310,10 @@ static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file
 
 	if (!rs->have_cache_key)
 		return;
-	if ((rs->content_db && hs_serialize_database(rs->content_db, &s1, &l1) != HS_SUCCESS) ||
-	    (rs->path_db && hs_serialize_database(rs->path_db, &s2, &l2) != HS_SUCCESS))
+	if ((l->content_db && hs_serialize_database(l->content_db, &s1, &l1) != HS_SUCCESS) ||
+	    (l->path_db && hs_serialize_database(l->path_db, &s2, &l2) != HS_SUCCESS))
 		goto out;
-	table_write(rs, &table);
+	table_write(rs, l, &table);
 	if (table.oom || !(body = malloc(l1 + l2 + table.n + 1)))
 		goto out;
 	memcpy(body, s1, l1);
@@ -1273,7 +1321,7 @@ static void cache_store(struct lg_ruleset *rs, const char *dir, const char *file
 	memcpy(body + l1 + l2, table.p, table.n);
 	memset(hdr, 0, sizeof(hdr));
 	memcpy(hdr, LG_CACHE_MAGIC, 8);
-	memcpy(hdr + 8, rs->hash, 64);
+	memcpy(hdr + 8, l->hash, 64);
 	put_u64(hdr + 72, l1);
 	put_u64(hdr + 80, l2);
 	put_u64(hdr + 88, table.n);
@@ -1309,19 +1357,57 @@ out:
 	free(table.p);
 }
 
-/* Parse the packs recorded in lazy mode, then apply the disabled ids. */
-static int parse_pending(struct lg_ruleset *rs, struct lg_diag *d)
+/* Parse the packs of one layer recorded in lazy mode. */
+static int parse_layer(struct lg_ruleset *rs, unsigned layer, struct lg_diag *d)
 {
 	int err = LG_OK;
 
-	rs->pending = 0;
 	for (size_t i = 0; i < rs->nsrcs; i++) {
-		int e = parse_pack(rs, rs->srcs[i].name, rs->srcs[i].data, rs->srcs[i].len, d);
+		int e;
+		if (rs->srcs[i].layer != layer)
+			continue;
+		e = parse_pack(rs, rs->srcs[i].name, rs->srcs[i].data, rs->srcs[i].len, layer, d);
 		if (e && !err)
 			err = e;
 	}
-	if (err)
-		return err;
+	return err;
+}
+
+/* Every id once across the layers (a cached layer was not checked against the others). */
+static int check_unique(const struct lg_ruleset *rs, struct lg_diag *d)
+{
+	size_t cap = 64, mask;
+	const struct lg_rule **set;
+	int err = LG_OK;
+
+	while (cap < rs->n * 2)
+		cap *= 2;
+	mask = cap - 1;
+	if (!(set = calloc(cap, sizeof(*set))))
+		return LG_ENOMEM;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct lg_rule *r = rs->rules[i];
+		size_t h = 5381;
+		for (const char *c = r->id; *c; c++)
+			h = h * 33 + (unsigned char)*c;
+		for (h &= mask; set[h]; h = (h + 1) & mask) {
+			if (!strcmp(set[h]->id, r->id)) {
+				lg_diag_add(d, r->pack, r->id, "id", "duplicates a rule already loaded (from %s)",
+					    set[h]->pack);
+				err = LG_EINVALID;
+				break;
+			}
+		}
+		if (!set[h])
+			set[h] = r;
+	}
+	free(set);
+	return err;
+}
+
+/* The disabled ids, applied to the rules as loaded. */
+static int apply_disabled(struct lg_ruleset *rs, struct lg_diag *d)
+{
 	for (size_t i = 0; i < rs->ndisabled; i++) {
 		struct lg_rule *r = (struct lg_rule *)find_rule(rs, rs->disabled[i]);
 		if (!r && rs->lenient)
@@ -1335,58 +1421,104 @@ static int parse_pending(struct lg_ruleset *rs, struct lg_diag *d)
 	return LG_OK;
 }
 
-int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
-		       struct lg_diag *d)
+/* Build one layer's databases; its rules are parsed. */
+static int build_layer(struct lg_ruleset *rs, struct lg_layer *l, struct lg_diag *d)
 {
-	char *file = NULL;
-	int err = LG_OK, bad = 0;
+	int err, bad = 0;
 
-	if (from_cache)
-		*from_cache = 0;
-	if (rs->compiled)
-		return LG_OK;
-	compute_hash(rs);
-	if (cache_dir && asprintf(&file, "%s/%s.hsdb", cache_dir, rs->hash) < 0)
-		file = NULL;
-	if (file && cache_load(rs, file)) {
-		if (from_cache)
-			*from_cache = 1;
-		goto done;
-	}
-	if (rs->pending && (err = parse_pending(rs, d)))
-		goto out;
-	if (rs->n == 0) {
-		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with");
-		err = LG_EINVALID;
-		goto out;
-	}
 	/* Validate with PCRE2 too: it extracts the secret at scan time. */
-	for (size_t i = 0; i < rs->n; i++) {
+	for (size_t i = l->first; i < l->first + l->n; i++) {
 		const struct lg_rule *r = rs->rules[i];
 		if (r->pattern && check_pcre2(r, r->pattern, "pattern", d))
 			bad = 1;
 		if (r->path_pattern && check_pcre2(r, r->path_pattern, "path", d))
 			bad = 1;
 	}
-	if (bad) {
+	if (bad)
+		return LG_EINVALID;
+	err = build_db(rs, l, 0, &l->content_db, d);
+	if (!err)
+		err = build_db(rs, l, 1, &l->path_db, d);
+	if (err) {
+		hs_free_database(l->content_db);
+		l->content_db = NULL;
+	}
+	return err;
+}
+
+int lg_ruleset_compile(struct lg_ruleset *rs, const char *cache_dir, int *from_cache,
+		       struct lg_diag *d)
+{
+	char *file = NULL;
+	int err = LG_OK, all_cached = 1;
+
+	if (from_cache)
+		*from_cache = 0;
+	if (rs->compiled)
+		return LG_OK;
+	compute_hash(rs);
+	rs->nlayers = rs->nsrcs && rs->srcs[rs->nsrcs - 1].layer == 1 ? 2 : 1;
+	for (unsigned k = 0; k < rs->nlayers; k++) {
+		struct lg_layer *l = &rs->layers[k];
+		int have_sources = 0;
+
+		for (size_t i = 0; i < rs->nsrcs; i++)
+			have_sources |= rs->srcs[i].layer == k;
+		layer_hash(rs, k, l->hash);
+		if (!rs->pending) {
+			/* Parsed already (not lazy): the layer's rules are in place. */
+			l->first = l->n = 0;
+			for (size_t i = 0; i < rs->n; i++)
+				if (rs->rules[i]->layer == k) {
+					if (!l->n)
+						l->first = i;
+					l->n++;
+				}
+		}
+		if (!have_sources && !l->n)
+			continue;
+		free(file);
+		file = NULL;
+		if (cache_dir && rs->have_cache_key && asprintf(&file, "%s/%s.hsdb", cache_dir, l->hash) < 0)
+			file = NULL;
+		rs->loading = k;
+		if (file && cache_load(rs, file))
+			continue;
+		all_cached = 0;
+		if (rs->pending) {
+			l->first = rs->n;
+			if ((err = parse_layer(rs, k, d)))
+				goto out;
+			l->n = rs->n - l->first;
+		}
+		if ((err = build_layer(rs, l, d)))
+			goto out;
+		if (file)
+			cache_store(rs, l, cache_dir, file);
+	}
+	if (rs->pending) {
+		rs->pending = 0;
+		for (unsigned k = 0; k < rs->nlayers; k++)
+			rs->lite |= rs->layers[k].from_cache;
+	}
+	if (rs->n == 0) {
+		lg_diag_add(d, NULL, NULL, NULL, "no rules to scan with");
 		err = LG_EINVALID;
 		goto out;
 	}
-	err = build_db(rs, 0, &rs->content_db, d);
-	if (!err)
-		err = build_db(rs, 1, &rs->path_db, d);
-	if (err) {
-		hs_free_database(rs->content_db);
-		rs->content_db = NULL;
+	if ((err = check_unique(rs, d)) || (err = apply_disabled(rs, d)))
 		goto out;
-	}
-	if (file)
-		cache_store(rs, cache_dir, file);
-done:
+	if (from_cache)
+		*from_cache = all_cached;
 	rs->compiled = 1;
 out:
 	free(file);
 	return err;
+}
+
+const struct lg_layer *lg_rule_layer(const struct lg_ruleset *rs, const struct lg_rule *r)
+{
+	return &rs->layers[r->layer < LG_LAYERS ? r->layer : 0];
 }
 
 int lg_rule_prepare_code(struct lg_ruleset *rs, struct lg_rule *r)

@@ -74,7 +74,8 @@ struct lg_scanner {
 	struct lg_vec spans;      /* struct span: reported, for passes still to come */
 	struct lg_vec pending;    /* struct lg_finding: this pass's, not yet reported */
 
-	/* The current pass. */
+	/* The current pass, and the layer whose database reports now (ids are local to it). */
+	size_t layer_first;
 	const char *data;
 	size_t dlen;
 	int final;
@@ -127,10 +128,13 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 		*out = s;
 		return LG_OK;
 	}
-	if (rs->content_db && hs_alloc_scratch(rs->content_db, &s->scratch) != HS_SUCCESS)
-		goto fail;
-	if (rs->path_db && hs_alloc_scratch(rs->path_db, &s->scratch) != HS_SUCCESS)
-		goto fail;
+	for (size_t k = 0; k < rs->nlayers; k++) {
+		const struct lg_layer *l = &rs->layers[k];
+		if (l->content_db && hs_alloc_scratch(l->content_db, &s->scratch) != HS_SUCCESS)
+			goto fail;
+		if (l->path_db && hs_alloc_scratch(l->path_db, &s->scratch) != HS_SUCCESS)
+			goto fail;
+	}
 	*out = s;
 	return LG_OK;
 fail:
@@ -245,23 +249,53 @@ static void locate(struct lg_scanner *s, uint64_t pos, uint64_t *line, uint64_t 
  * with dedupe on). Only the first nprev spans are from earlier passes;
  * those are few: the ones near the end of the previous pass.
  */
-static int seen_span(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end,
-		     const struct lg_rule *r)
+/*
+ * Whether rules a and b may settle a shared secret between them here. In
+ * a document with several names a path-scoped rule applies at some of
+ * them only, so two rules with different path scopes cannot: which one
+ * reports the secret depends on the name, and the caller settles it per
+ * name (lg_finding_settles()).
+ */
+static int same_scope(const struct lg_scanner *s, const struct lg_rule *a, const struct lg_rule *b)
 {
-	for (size_t i = nprev; i-- > 0;) {
-		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
-		if (x->start == start && x->end == end && (!s->no_dedupe || x->rule == r))
-			return 1;
-	}
+	if (a == b || s->npaths <= 1)
+		return 1;
+	if (!a->path_pattern || !b->path_pattern)
+		return !a->path_pattern && !b->path_pattern;
+	return !strcmp(a->path_pattern, b->path_pattern);
+}
+
+int lg_finding_settles(const struct lg_rule *o, uint64_t os, uint64_t oe, const struct lg_rule *f, uint64_t fs,
+		       uint64_t fe)
+{
+	/* A generic rule yields to any specific rule that found overlapping bytes. */
+	if (f->generic && !o->generic && os < fe && fs < oe)
+		return 1;
+	/* The same bytes: reported once, under the first rule in order. */
+	if (os == fs && oe == fe && o != f && o->generic == f->generic)
+		return o->index < f->index;
 	return 0;
 }
 
-/* 1 if a specific rule reported by an earlier pass overlaps [start, end). */
-static int seen_specific_overlap(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end)
+/* Whether the earlier finding o (rule, bytes) settles f in this scan. */
+static int settles(const struct lg_scanner *s, const struct lg_rule *o, uint64_t os, uint64_t oe,
+		   const struct lg_rule *f, uint64_t fs, uint64_t fe)
+{
+	if (o == f)
+		return os == fs && oe == fe;
+	return !s->no_dedupe && same_scope(s, o, f) && lg_finding_settles(o, os, oe, f, fs, fe);
+}
+
+/* A finding reported by an earlier pass that settles [start, end) of rule r. */
+static int seen_settled(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end,
+			const struct lg_rule *r)
 {
 	for (size_t i = nprev; i-- > 0;) {
 		const struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
-		if (!x->rule->generic && x->start < end && start < x->end)
+		/* The same bytes already reported: whichever rule came first. */
+		if (x->start == start && x->end == end && (x->rule == r || (!s->no_dedupe && same_scope(s, x->rule, r))))
+			return 1;
+		if (settles(s, x->rule, x->start, x->end, r, start, end))
 			return 1;
 	}
 	return 0;
@@ -369,18 +403,12 @@ static void flush_pending(struct lg_scanner *s)
 		struct span sp = {f->start, f->end, f->rule};
 		int drop = 0, err;
 
-		if (!s->no_dedupe && f->rule->generic) {
-			for (size_t k = i; k-- > 0 && !drop && v[k].start + LG_MATCH_MAX > f->start;)
-				drop = !v[k].rule->generic && v[k].end > f->start;
-			for (size_t k = i + 1; k < n && !drop && v[k].start < f->end; k++)
-				drop = !v[k].rule->generic;
-			if (!drop)
-				drop = seen_specific_overlap(s, nprev, f->start, f->end);
-		}
-		for (size_t k = i; k-- > 0 && !drop && v[k].start == f->start;)
-			drop = v[k].end == f->end && (!s->no_dedupe || v[k].rule == f->rule);
+		for (size_t k = i; k-- > 0 && !drop && v[k].start + LG_MATCH_MAX > f->start;)
+			drop = settles(s, v[k].rule, v[k].start, v[k].end, f->rule, f->start, f->end);
+		for (size_t k = i + 1; k < n && !drop && v[k].start < f->end; k++)
+			drop = v[k].start != f->start && settles(s, v[k].rule, v[k].start, v[k].end, f->rule, f->start, f->end);
 		if (!drop)
-			drop = seen_span(s, nprev, f->start, f->end, f->rule);
+			drop = seen_settled(s, nprev, f->start, f->end, f->rule);
 		if (drop)
 			continue;
 		/* Passes still to come must not report it again. */
@@ -451,15 +479,19 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 		  void *ctx)
 {
 	struct lg_scanner *s = ctx;
-	struct lg_rule *r = s->rs->rules[id];
+	size_t g = s->layer_first + id;
+	struct lg_rule *r = s->rs->rules[g];
 
 	(void)from;
 	(void)flags;
 	if (cancelled(s))
 		return 1;
-	if (r->path_pattern && !s->path_ok[id])
+	/* Turned off: still in the database (it does not change), never reported. */
+	if (!r->enabled)
 		return 0;
-	if (s->base + to <= s->done_until[id])
+	if (r->path_pattern && !s->path_ok[g])
+		return 0;
+	if (s->base + to <= s->done_until[g])
 		return 0;
 	confirm(s, r, (size_t)to);
 	return s->stop ? 1 : 0;
@@ -478,8 +510,13 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 	 * in its deferred tail without reporting it.
 	 */
 	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
-	if (s->rs->content_db && len && !s->stop && !cancelled(s)) {
-		hs_error_t e = hs_scan(s->rs->content_db, data, (unsigned)len, 0, s->scratch, on_hit, s);
+	for (size_t k = 0; k < s->rs->nlayers && len && !s->stop && !cancelled(s); k++) {
+		const struct lg_layer *l = &s->rs->layers[k];
+		hs_error_t e;
+		if (!l->content_db)
+			continue;
+		s->layer_first = l->first;
+		e = hs_scan(l->content_db, data, (unsigned)len, 0, s->scratch, on_hit, s);
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			scan_failed(s, e == HS_NOMEM ? LG_ENOMEM : LG_ERROR,
 				    "Hyperscan could not scan the document (error %d)", (int)e);
@@ -514,17 +551,30 @@ static int on_path_hit(unsigned id, unsigned long long from, unsigned long long 
 	return 0;
 }
 
-/* The rules whose path pattern matches path, into mask (one byte per rule). */
+static int has_path_db(const struct lg_ruleset *rs)
+{
+	for (size_t k = 0; k < rs->nlayers; k++)
+		if (rs->layers[k].path_db)
+			return 1;
+	return 0;
+}
+
+/* The rules whose path pattern matches path, into mask (one byte per rule, off ones left 0). */
 static int match_path(struct lg_scanner *s, const char *path, unsigned char *mask)
 {
-	hs_error_t e;
-
 	memset(mask, 0, nrules(s));
-	if (!s->rs->path_db)
-		return LG_OK;
-	e = hs_scan(s->rs->path_db, path, (unsigned)strlen(path), 0, s->scratch, on_path_hit, mask);
-	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-		return e == HS_NOMEM ? LG_ENOMEM : LG_ERROR;
+	for (size_t k = 0; k < s->rs->nlayers; k++) {
+		const struct lg_layer *l = &s->rs->layers[k];
+		hs_error_t e;
+		if (!l->path_db)
+			continue;
+		e = hs_scan(l->path_db, path, (unsigned)strlen(path), 0, s->scratch, on_path_hit, mask + l->first);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return e == HS_NOMEM ? LG_ENOMEM : LG_ERROR;
+	}
+	for (size_t i = 0; i < lg_ruleset_count(s->rs); i++)
+		if (!s->rs->rules[i]->enabled)
+			mask[i] = 0;
 	return LG_OK;
 }
 
@@ -580,7 +630,7 @@ int lg_scan_begin_paths(struct lg_scanner *s, const char *const *paths, size_t n
 			return s->err;
 		}
 	}
-	if (!s->rs->path_db)
+	if (!has_path_db(s->rs))
 		return LG_OK;
 	for (size_t p = 0; p < s->npaths && !s->stop; p++) {
 		const char *path = s->paths[p], *base = strrchr(path, '/');

@@ -84,6 +84,18 @@ int lg_scan_buffer_paths(struct lg_scanner *s, const char *const *paths, size_t 
 const char *lg_scanner_error(const struct lg_scanner *s);
 
 /*
+ * Whether an earlier finding of rule o at bytes [os, oe) settles a finding
+ * of rule f at [fs, fe) found in the same document: the secret is reported
+ * once, under the most specific rule (a generic rule yields to a specific
+ * one that found overlapping bytes; of rules that found the same bytes,
+ * the first in the rule set's order). The scanner settles a document's
+ * findings itself; with several names it leaves rules with different path
+ * scopes unsettled, for the caller to settle at each name.
+ */
+int lg_finding_settles(const struct lg_rule *o, uint64_t os, uint64_t oe, const struct lg_rule *f, uint64_t fs,
+		       uint64_t fe);
+
+/*
  * Whether rule r applies to a file at path: 1 when r has no path pattern
  * or its path pattern matches; 0 when not; negative on an error.
  */

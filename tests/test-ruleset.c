@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +144,7 @@ int main(void)
 	/* The cache: a second load comes from disk; a corrupt file is rebuilt. */
 	if (!mkdtemp(dir))
 		return 1;
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 5; round++) {
 		lg_diag_init(&d);
 		lg_ruleset_new(&rs);
 		err = add(rs, "{\"rules\":[" RULE("tok-a", ",\"pattern\":\"tok_[A-Za-z0-9]{8}\"") ","
@@ -154,16 +155,40 @@ int main(void)
 			  &d);
 		is_int(err, 0, "round %d pack loads", round);
 		dump(&d);
+		/*
+		 * Rounds 0-2 share a key; round 3 has another (an entry written
+		 * under a key the reader does not hold is a forgery to it);
+		 * round 4 has none, and then no cache is read or written.
+		 */
+		if (round < 3)
+			lg_ruleset_set_cache_key(rs, (const unsigned char *)"test cache key 0123456789abcdef", 32);
+		else if (round == 3)
+			lg_ruleset_set_cache_key(rs, (const unsigned char *)"another key 0123456789abcdefghij", 32);
 		err = lg_ruleset_compile(rs, dir, &from_cache, &d);
 		is_int(err, 0, "round %d compiles", round);
 		is_int(from_cache, round == 1, "round %d %s the cache", round, round == 1 ? "uses" : "does not use");
 		if (round == 1) {
 			/* Corrupt the cached file for round 2. */
-			char path[512];
-			FILE *f;
-			snprintf(path, sizeof(path), "%s/%s.hsdb", dir, lg_ruleset_hash(rs));
-			f = fopen(path, "r+");
-			ok(f != NULL, "cache file is named after the rule-set hash");
+			char path[512] = "";
+			FILE *f = NULL;
+			DIR *dh = opendir(dir);
+			struct dirent *de;
+			int entries = 0;
+
+			/* One layer (no built-in rules here): one cache entry. */
+			while (dh && (de = readdir(dh))) {
+				size_t len = strlen(de->d_name);
+				if (len == 64 + 5 && !strcmp(de->d_name + 64, ".hsdb")) {
+					snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+					entries++;
+				}
+			}
+			if (dh)
+				closedir(dh);
+			is_int(entries, 1, "one cache entry, named by a 64-digit hash");
+			if (entries == 1)
+				f = fopen(path, "r+");
+			ok(f != NULL, "the cache entry opens");
 			if (f) {
 				fseek(f, 100, SEEK_SET);
 				fputs("garbage garbage garbage", f);
