@@ -552,7 +552,11 @@ int cmd_rules_store(int argc, char **argv)
 		json_error_t jerr;
 		json_t *doc = json_load_file(argv[i], 0, &jerr), *rules = json_object_get(doc, "rules");
 		if (!doc) {
-			fprintf(stderr, "leakgate rules add: %s:%d:%d: %s\n", argv[i], jerr.line, jerr.column, jerr.text);
+			if (jerr.line > 0)
+				fprintf(stderr, "leakgate rules add: %s:%d:%d: not valid JSON: %s\n", argv[i], jerr.line,
+					jerr.column, jerr.text);
+			else
+				fprintf(stderr, "leakgate rules add: %s: %s\n", argv[i], jerr.text);
 		} else if (!json_is_array(rules)) {
 			fprintf(stderr, "leakgate rules add: %s: a pack is {\"pack\": ..., \"rules\": [...]}\n", argv[i]);
 		} else if ((err = lg_ops_rules_put(&ops, rules, &d))) {

@@ -241,6 +241,7 @@ static struct lg_ops req_ops(struct server *srv, struct req *r)
 	o.cache_dir = srv->cache_dir;
 	o.cache_key = &srv->key;
 	o.isolate_with = srv->leakgate_bin;
+	o.check_seconds = srv->check_seconds;
 	return o;
 }
 
@@ -253,7 +254,9 @@ static enum MHD_Result ops_reply(struct MHD_Connection *c, struct req *r, int er
 
 	switch (err) {
 	case LG_EINVALID:
-	case LG_ETIMEDOUT: return error_reply(c, r, 422, "invalid", det, "%s: %s", what, msg);
+	case LG_ETIMEDOUT:
+		/* A rule that does not hold is invalid_rule; anything else invalid. */
+		return error_reply(c, r, 422, strstr(what, "rule") ? "invalid_rule" : "invalid", det, "%s: %s", what, msg);
 	case LG_EEXISTS: return error_reply(c, r, 409, "conflict", det, "%s", msg);
 	case LG_ENOTFOUND: return error_reply(c, r, 404, "not_found", det, "%s", msg);
 	case LG_EBUSY: return error_reply(c, r, 503, "unavailable", det, "the database stayed locked");
@@ -365,6 +368,7 @@ static enum MHD_Result rules_put(struct server *srv, struct MHD_Connection *c, s
 	r->job_rule = rule;
 	r->job_kind = path_id ? JOB_UPDATE : JOB_ADD;
 	r->job.run = run_rule_put;
+	srv_guard_request(c, GUARD_SUSPENDED);
 	srv_work_submit(&r->job);
 	return MHD_YES;
 }
@@ -475,6 +479,7 @@ static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, 
 	r->job_kind = JOB_TEST;
 	/* In a process of its own, with a time limit (a rule can take minutes to compile), off the request threads. */
 	r->job.run = run_rules_test;
+	srv_guard_request(c, GUARD_SUSPENDED);
 	srv_work_submit(&r->job);
 	return MHD_YES;
 }
@@ -975,6 +980,7 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (!r)
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		srv_guard_request(c, GUARD_HEADERS_IN);
 		r->srv = srv;
 		r->job.c = c;
 		lg_diag_init(&r->job_diag);
@@ -1029,8 +1035,8 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	time_t now = time(NULL);
 	struct tm tm;
 
-	(void)c;
 	(void)toe;
+	srv_guard_request(c, GUARD_DONE);
 	if (!r)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,11 +31,14 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8470"
 /*
- * libmicrohttpd divides the connection limit among the pool's threads and
- * each refuses beyond its share: the default leaves every thread room for
- * a few hundred.
+ * Connections at once: with epoll they cost a socket and a little memory
+ * each, not a thread, so the limit can be well above what slow clients
+ * from a few addresses can fill (guard.c keeps each address to its share).
  */
-#define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_MAX_PER_IP 256
+/* An idle kept-alive connection is closed after this many seconds. */
+#define IDLE_TIMEOUT_S 15
 #define POOL_THREADS 4
 #define PEM_MAX (1u << 20)
 /* How often events that hooks had to spool are moved into the database. */
@@ -282,11 +286,28 @@ static void print_diag(const struct lg_diag *d)
 	}
 }
 
+/* A whole decimal number from min to max, or a clear line and -1. */
+static int int_option(const char *name, const char *arg, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max) {
+		fprintf(stderr, "leakgated: %s wants a whole number from %d to %d, not '%s'\n", name, min, max, arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: leakgated [--listen HOST:PORT] [--db PATH] [--cache-dir DIR] [--key-file PATH]\n"
-		"                 [--tls-cert FILE --tls-key FILE] [--webhook URL]... [--max-connections N]\n"
+		"                 [--tls-cert FILE --tls-key FILE] [--require-tls] [--webhook URL]...\n"
+		"                 [--max-connections N] [--max-connections-per-ip N] [--rule-check-seconds N]\n"
 		"                 [--hook-socket PATH | --no-hook-server] [--gitea ROOT]\n"
 		"       leakgated --help | --version\n"
 		"\n"
@@ -295,7 +316,9 @@ static void usage(FILE *f)
 		"--serve; socket: --hook-socket, else $LEAKGATE_SOCKET, else\n"
 		"~/.local/state/leakgate/hook.sock); without it hooks check pushes in-process.\n"
 		"--gitea ROOT keeps the hook installed in every repository under Gitea's (or\n"
-		"Forgejo's) repository root, including the ones created while it runs.\n");
+		"Forgejo's) repository root, including the ones created while it runs.\n"
+		"Each candidate rule (POST/PUT /api/v1/rules, /api/v1/rules/test) is checked in a\n"
+		"process of its own with --rule-check-seconds of CPU (default 10).\n");
 }
 
 int main(int argc, char **argv)
@@ -308,6 +331,8 @@ int main(int argc, char **argv)
 		{"hook-socket", required_argument, 0, 'S'}, {"no-hook-server", no_argument, 0, 'N'},
 		{"gitea", required_argument, 0, 'G'},    {"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},
+		{"max-connections-per-ip", required_argument, 0, 'P'}, {"require-tls", no_argument, 0, 'T'},
+		{"rule-check-seconds", required_argument, 0, 'R'},
 		{0, 0, 0, 0},
 	};
 	static struct server srv;
@@ -319,6 +344,7 @@ int main(int argc, char **argv)
 	struct lg_diag d;
 	pthread_t hook_thread, hs_thread, gitea_thread;
 	int opt, max_conn = DEFAULT_MAX_CONNECTIONS, status = 1, have_hook_thread = 0, sig;
+	int max_per_ip = DEFAULT_MAX_PER_IP, require_tls = 0, have_guard = 0, have_work = 0;
 	int hook_server = 1, have_hs_thread = 0, have_gitea_thread = 0;
 	const char *hook_socket = NULL;
 	sigset_t sigs;
@@ -345,12 +371,18 @@ int main(int argc, char **argv)
 			srv.webhooks[srv.nwebhooks++] = optarg;
 			break;
 		case 'm':
-			max_conn = atoi(optarg);
-			if (max_conn < 1 || max_conn > 10000) {
-				fprintf(stderr, "leakgated: --max-connections must be 1 to 10000\n");
+			if (int_option("--max-connections", optarg, 16, 65536, &max_conn))
 				return 2;
-			}
 			break;
+		case 'P':
+			if (int_option("--max-connections-per-ip", optarg, 1, 65536, &max_per_ip))
+				return 2;
+			break;
+		case 'R':
+			if (int_option("--rule-check-seconds", optarg, 1, 600, &srv.check_seconds))
+				return 2;
+			break;
+		case 'T': require_tls = 1; break;
 		case 'S': hook_socket = optarg; break;
 		case 'N': hook_server = 0; break;
 		case 'G':
@@ -389,6 +421,16 @@ int main(int argc, char **argv)
 	if (!!cert_path != !!key_path) {
 		fprintf(stderr, "leakgated: --tls-cert and --tls-key go together\n");
 		return 2;
+	}
+	/* Bearer tokens in clear text over a network: refused on request, warned about always. */
+	if (!cert_path && (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+		if (require_tls) {
+			fprintf(stderr, "leakgated: --listen %s is not a loopback address and there is no TLS "
+					"(--tls-cert, --tls-key): refused because of --require-tls\n", listen);
+			return 2;
+		}
+		fprintf(stderr, "leakgated: warning: listening on %s without TLS: tokens and findings cross the "
+				"network in clear text; give --tls-cert and --tls-key (and --require-tls)\n", listen);
 	}
 	if (cert_path && (!(cert = read_pem(cert_path)) || !(tlskey = read_pem(key_path)))) {
 		fprintf(stderr, "leakgated: cannot read the TLS certificate or key (%s, %s)\n", cert_path, key_path);
@@ -436,7 +478,32 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0);
+	/* Enough descriptors for the connection limit (the soft limit is often 1024). */
+	{
+		struct rlimit nofile;
+		if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)max_conn + 256) {
+			nofile.rlim_cur = nofile.rlim_max < (rlim_t)max_conn + 256 ? nofile.rlim_max : (rlim_t)max_conn + 256;
+			setrlimit(RLIMIT_NOFILE, &nofile);
+			getrlimit(RLIMIT_NOFILE, &nofile);
+			if (nofile.rlim_cur < (rlim_t)max_conn + 256 && nofile.rlim_cur > 512) {
+				fprintf(stderr, "leakgated: only %llu open files allowed: at most %llu connections\n",
+					(unsigned long long)nofile.rlim_cur, (unsigned long long)nofile.rlim_cur - 256);
+				max_conn = (int)(nofile.rlim_cur - 256);
+			}
+		}
+	}
+	if (srv_work_start()) {
+		fprintf(stderr, "leakgated: cannot start the rule-check workers\n");
+		goto out;
+	}
+	have_work = 1;
+	if (srv_guard_start((size_t)max_per_ip, (size_t)max_conn)) {
+		fprintf(stderr, "leakgated: cannot start the connection guard\n");
+		goto out;
+	}
+	have_guard = 1;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+		(cert ? MHD_USE_TLS : 0);
 	{
 		struct MHD_OptionItem tls[] = {
 			{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
@@ -448,8 +515,9 @@ int main(int argc, char **argv)
 		mhd = MHD_start_daemon(flags, ntohs(sa.sin_port), NULL, NULL, api_handle, &srv, MHD_OPTION_SOCK_ADDR, &sa,
 				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 				       MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
-				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
 				       MHD_OPTION_NOTIFY_COMPLETED, api_completed, &srv,
+				       MHD_OPTION_NOTIFY_CONNECTION, srv_guard_notify, &srv,
 				       MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	}
 	if (!mhd) {
@@ -523,6 +591,9 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "leakgated: stopping (signal %d)\n", sig);
 	srv.stopping = 1;
+	/* Every suspended connection is resumed before the daemon stops. */
+	srv_work_stop();
+	have_work = 0;
 	MHD_stop_daemon(mhd);
 	mhd = NULL;
 	if (have_hook_thread)
@@ -540,8 +611,12 @@ out:
 		hook_server_stop(&srv);
 		pthread_join(hs_thread, NULL);
 	}
+	if (have_work)
+		srv_work_stop();
 	if (mhd)
 		MHD_stop_daemon(mhd);
+	if (have_guard)
+		srv_guard_stop();
 	free(srv.hook_bin);
 	free(srv.gitea_root);
 	free(srv.leakgate_bin);

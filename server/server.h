@@ -52,6 +52,7 @@ struct server {
 	/* --gitea ROOT (gitea.c): the hook kept installed in every repository under it. */
 	char *gitea_root;
 	char *leakgate_bin;
+	int check_seconds; /* CPU limit of a candidate rule's check (0: the default) */
 	int gitea_stop[2]; /* a byte written to [1] wakes the watcher to stop */
 };
 
@@ -94,6 +95,22 @@ int srv_work_start(void);
 void srv_work_stop(void);
 /* Suspend j->c and queue j; -1 when refused (j->busy set, the connection resumed). */
 int srv_work_submit(struct srv_job *j);
+
+/*
+ * The connection guard (guard.c): deadlines for headers and requests, a
+ * share of connections per client address, room kept near the limit.
+ */
+#define GUARD_HEADER_MS 10000     /* from accept (or the last answer) to complete headers */
+#define GUARD_REQUEST_MS 60000    /* from the headers to the answer */
+#define GUARD_SLOW_WORK_MS 120000 /* the same for a request waiting on slow work */
+enum { GUARD_HEADERS_IN, GUARD_SUSPENDED, GUARD_DONE };
+void srv_guard_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+		      enum MHD_ConnectionNotificationCode code);
+void srv_guard_request(struct MHD_Connection *c, int state);
+int srv_guard_start(size_t per_ip, size_t total);
+void srv_guard_stop(void);
+/* Connections cut for being slow, cut to make room, and open now. */
+void srv_guard_counts(uint64_t *slow, uint64_t *flood, size_t *open);
 
 /* The request handler (api.c). */
 enum MHD_Result api_handle(void *cls, struct MHD_Connection *c, const char *url,

@@ -261,7 +261,8 @@ static int put_all(int fd, const char *buf, size_t n)
  * CPU-time and memory limit and a wall-clock deadline; its verdict JSON
  * into *out.
  */
-static int run_isolated(const char *prog, int seconds, const char *request, json_t **out, struct lg_diag *d)
+static int run_isolated(const char *prog, int seconds, const char *rule_id, const char *request, json_t **out,
+			struct lg_diag *d)
 {
 	char in_path[] = "/tmp/leakgate-check-XXXXXX";
 	int in = mkstemp(in_path), pipefd[2] = {-1, -1}, status = 0, err = LG_ERROR, timed_out = 0;
@@ -331,7 +332,7 @@ static int run_isolated(const char *prog, int seconds, const char *request, json
 	    (*out = json_loads(lg_vec_str(&got), 0, NULL))) {
 		err = LG_OK;
 	} else if (timed_out || (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL))) {
-		lg_diag_add(d, NULL, NULL, "pattern",
+		lg_diag_add(d, NULL, rule_id, "pattern",
 			    "checking the rule took more than %d s (its patterns compile too slowly): simplify them",
 			    seconds);
 		err = LG_ETIMEDOUT;
@@ -371,7 +372,7 @@ int lg_ops_rule_check_run(const struct lg_ops *o, const json_t *rule, const char
 		s = req ? json_dumps(req, JSON_COMPACT) : NULL;
 		json_decref(req);
 		err = s ? run_isolated(o->isolate_with, o->check_seconds ? o->check_seconds : LG_OPS_CHECK_SECONDS,
-				       s, verdict, &d)
+				       json_string_value(json_object_get(rule, "id")), s, verdict, &d)
 			: LG_ENOMEM;
 		free(s);
 		if (err == LG_ETIMEDOUT)

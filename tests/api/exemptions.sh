@@ -43,13 +43,24 @@ e3_expires=$(jr .expires)
 
 past=$((now - 3600))
 apost /api/v1/exemptions "{\"fingerprint\": \"$FP2\", \"reason\": \"old\", \"expires\": $past}"
-status_is 201 "POST with an expiry in the past: 201 (it just never applies)"
-E4=$(jr .id)
+status_is 422 "POST with an expiry in the past: 422 (it would never apply)"
+jtrue 'any(.error.details[]; .field == "expires")' "naming the field expires"
 past_rfc=$(date -u -d "@$((now - 7200))" +%Y-%m-%dT%H:%M:%S+00:00)
+apost /api/v1/exemptions "{\"fingerprint\": \"$FP3\", \"reason\": \"old\", \"expires\": \"$past_rfc\"}"
+status_is 422 "the same with an RFC 3339 expiry in the past"
+# Two that expire later; then their time passes (the database is moved on).
+soon=$((now + 3600))
+apost /api/v1/exemptions "{\"fingerprint\": \"$FP2\", \"reason\": \"old\", \"expires\": $soon}"
+status_is 201 "POST with an expiry an hour ahead: 201"
+E4=$(jr .id)
+later=$((now + 3 * 3600))
+soon_rfc=$(date -u -d "@$later" +%Y-%m-%dT%H:%M:%S+02:00)
 apost /api/v1/exemptions "{\"fingerprint\": \"$FP3\", \"rule_id\": \"github-pat-classic\", \"reason\": \"old too\",
-	\"expires\": \"$past_rfc\"}"
+	\"expires\": \"$soon_rfc\"}"
 status_is 201 "POST with an RFC 3339 expiry with an offset: 201"
+jis .expires "$(date -u -d "@$((later - 7200))" +%Y-%m-%dT%H:%M:%SZ)" "the offset is applied (+02:00 is two hours earlier in UTC)"
 E5=$(jr .id)
+sqlite3 "$DB" "UPDATE exemptions SET expires_ms = $(((now - 3600) * 1000)) WHERE id IN ($E4, $E5)"
 
 apost /api/v1/exemptions "{\"path\": \"x/*\", \"reason\": \"fractions\", \"expires\": \"$(date -u -d "@$future" +%Y-%m-%dT%H:%M:%S).250Z\"}"
 status_is 201 "an RFC 3339 expiry with fractional seconds: 201"

@@ -26,13 +26,16 @@ command -v curl >/dev/null 2>&1 || bail "curl is not installed (setup.sh install
 # rule cache and one fingerprint key, all inside $T.
 DB=$T/lg.db
 _lg_shared_cache=$LEAKGATE_CACHE_DIR
+_lg_shared_key=$LEAKGATE_KEY_FILE
 LEAKGATE_CACHE_DIR=$T/cache
 LEAKGATE_KEY_FILE=$T/fingerprint.key
 export LEAKGATE_CACHE_DIR LEAKGATE_KEY_FILE
-mkdir -p "$LEAKGATE_CACHE_DIR"
+mkdir -p -m 700 "$LEAKGATE_CACHE_DIR"
 # The built-in rule set compiled by earlier tests is the same for everyone
-# (cache entries are named by the hash of the rules): start from a copy to
-# save a compilation per script. Rule changes made here stay in $T.
+# (cache entries are named by the hash of the rules, and authenticated with
+# the key): start from a copy of both, to save a compilation per script.
+# Rule changes made here stay in $T.
+cp -p "$_lg_shared_key" "$LEAKGATE_KEY_FILE" 2>/dev/null || true
 cp -p "$_lg_shared_cache"/*.hsdb "$LEAKGATE_CACHE_DIR"/ 2>/dev/null || true
 
 # ---- the daemon ----

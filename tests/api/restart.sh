@@ -115,17 +115,20 @@ stop_daemon INT
 is "$stop_rc" 0 "SIGINT: leakgated exits with status 0"
 [ "$stop_ms" -lt 5000 ]
 ok $? "promptly (${stop_ms} ms)"
-start_daemon --max-connections 4 || bail "leakgated did not start a third time"
+start_daemon --max-connections 16 || bail "leakgated did not start a third time"
 aget "/api/v1/exemptions?rule=acme-internal"
 jis '.exemptions | length' 1 "the exemption made before SIGINT is there"
 i=0
 n200=0
-while [ $i -lt 12 ]; do
+while [ $i -lt 40 ]; do
 	rget "/api/v1/events?limit=1"
 	[ "$code" = 200 ] && n200=$((n200 + 1))
 	i=$((i + 1))
 done
-is "$n200" 12 "with --max-connections 4, one request after another are all served"
+is "$n200" 40 "with --max-connections 16 (the least), 40 requests one after another are all served"
+refuses "$T/few.log" "--max-connections 4 is refused (16 at least: some are kept for health checks)" \
+	--max-connections 4 --db "$T/other.db"
+contains "$T/few.log" "16 to 65536" "and the line says the range"
 
 # A second daemon on a port that is taken must not pretend to run.
 refuses "$T/second.log" "a second leakgated on a port in use exits with an error" \

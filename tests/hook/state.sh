@@ -183,8 +183,8 @@ if unshare -m true 2>/dev/null; then
 	mkdir -p "$T/full"
 	cat >"$T/full.sh" <<'FULL'
 set -u
-mount -t tmpfs -o size=2m tmpfs "$T/full" || exit 97
-"$LG" db init --db "$T/full/lg.db" >/dev/null 2>&1 || exit 96
+mount -t tmpfs -o size=2m,mode=700 tmpfs "$T/full" || exit 97
+"$LG" db init --db "$T/full/lg.db" >"$T/full.init" 2>&1 || exit 96
 git -C "$SRV" config leakgate.db "$T/full/lg.db"
 dd if=/dev/zero of="$T/full/fill" bs=64k 2>/dev/null
 printf '%s %s refs/heads/full\n' "$A" "$CLEAN" >"$T/full.in"
@@ -193,6 +193,8 @@ echo $? >"$T/full.rc"
 git -C "$SRV" config leakgate.db "$DB"
 FULL
 	env T="$T" SRV="$SRV" A="$A" CLEAN="$CLEAN" HOOK="$HOOK" LG="$LG" DB="$DB" unshare -m sh "$T/full.sh"
+	_full=$?
+	[ "$_full" = 0 ] || diag "the full-disk script ended with status $_full: $(cat "$T/full.init" 2>/dev/null)"
 	is "$(cat "$T/full.rc" 2>/dev/null)" 1 "9: a full disk: the database cannot be read or written, the push is decided by failMode (closed)"
 	contains "$T/full.err" "audit database is not usable" "9: the line says why"
 	contains "$T/full.err" "could not be recorded" "9: and that its event could not be kept (the system log has it)"
