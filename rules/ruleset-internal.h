@@ -5,6 +5,7 @@
 #define LG_RULESET_INTERNAL_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
@@ -87,6 +88,14 @@ struct lg_ruleset {
  * the compact rule table inside it (0, or -1 leaving no rules).
  */
 int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len);
+/*
+ * The check an entry must pass before the databases in it reach Hyperscan
+ * (which trusts what it deserializes): magic, rs's hash, lengths that add
+ * up to len (into lens: content database, path database, rule table), and
+ * the checksum. 1 when it holds, else 0.
+ */
+int lg_ruleset_cache_envelope(const struct lg_ruleset *rs, const char *buf, size_t len,
+			      uint64_t lens[3]);
 int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len);
 
 /* Compile (once) the PCRE2 form of rule r; 0 or LG_EINVALID. Thread-safe. */

@@ -1082,27 +1082,40 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 	return ok;
 }
 
-int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
+int lg_ruleset_cache_envelope(const struct lg_ruleset *rs, const char *buf, size_t len,
+			      uint64_t lens[3])
 {
-	uint64_t l1, l2, l3;
-	hs_database_t *c = NULL, *p = NULL;
-	const unsigned char *u;
-	int ok = 0;
+	const unsigned char *u = (const unsigned char *)buf;
 
-	u = (const unsigned char *)buf;
 	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || memcmp(buf + 8, rs->hash, 64))
-		goto out;
-	l1 = get_u64(u + 72);
-	l2 = get_u64(u + 80);
-	l3 = get_u64(u + 88);
-	if (l1 > len || l2 > len || l3 > len || LG_CACHE_HDR + l1 + l2 + l3 != len)
-		goto out;
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		lens[i] = get_u64(u + 72 + 8 * i);
+		if (lens[i] > len)
+			return 0;
+	}
+	if (LG_CACHE_HDR + lens[0] + lens[1] + lens[2] != len)
+		return 0;
 	/*
 	 * Hyperscan trusts a database it deserializes; a torn or damaged file
 	 * must be caught here, or the scan itself could crash.
 	 */
-	if (get_u64(u + 96) != crc32(crc32(0L, Z_NULL, 0), u + LG_CACHE_HDR, (uInt)(l1 + l2 + l3)))
+	return get_u64(u + 96) == crc32(crc32(0L, Z_NULL, 0), u + LG_CACHE_HDR,
+					(uInt)(lens[0] + lens[1] + lens[2]));
+}
+
+int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
+{
+	uint64_t lens[3], l1, l2, l3;
+	hs_database_t *c = NULL, *p = NULL;
+	const unsigned char *u = (const unsigned char *)buf;
+	int ok = 0;
+
+	if (!lg_ruleset_cache_envelope(rs, buf, len, lens))
 		goto out;
+	l1 = lens[0];
+	l2 = lens[1];
+	l3 = lens[2];
 	if (rs->pending) {
 		if (lg_ruleset_table_read(rs, u + LG_CACHE_HDR + l1 + l2, (size_t)l3) < 0)
 			goto out;
