@@ -16,6 +16,14 @@
 
 enum lg_validator { LG_VALIDATOR_NONE, LG_VALIDATOR_GITHUB_CRC32 };
 
+/*
+ * The highest capture group a rule may name as its secret: the scanner's
+ * PCRE2 match data holds this many groups besides the whole match.
+ */
+#define LG_SECRET_GROUP_MAX 99
+/* Bits per character: min_entropy is from 0 to this. */
+#define LG_ENTROPY_MAX 8
+
 struct lg_example {
 	char *path; /* may be NULL */
 	char *text;

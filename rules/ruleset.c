@@ -326,8 +326,10 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 
 	v = json_object_get(obj, "secret_group");
 	if (v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 99) {
-			lg_diag_add(d, file, id, "secret_group", "must be an integer from 0 to 99");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > LG_SECRET_GROUP_MAX) {
+			lg_diag_add(d, file, id, "secret_group", "must be an integer from 0 to %d",
+				    LG_SECRET_GROUP_MAX);
 			bad = 1;
 		} else {
 			r->secret_group = (unsigned)json_integer_value(v);
@@ -373,9 +375,10 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 	}
 	v = json_object_get(obj, "min_entropy");
 	if (v) {
-		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 8) {
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > LG_ENTROPY_MAX) {
 			lg_diag_add(d, file, id, "min_entropy",
-				    "must be a number of bits per character from 0 to 8");
+				    "must be a number of bits per character from 0 to %d", LG_ENTROPY_MAX);
 			bad = 1;
 		} else {
 			r->min_entropy = json_number_value(v);
@@ -1023,7 +1026,7 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 	rs->cap = n;
 	for (uint64_t i = 0; i < n && !b.bad; i++) {
 		struct lg_rule *r = calloc(1, sizeof(*r));
-		uint64_t flags, bits;
+		uint64_t flags, group, bits;
 		int absent;
 		if (!r) {
 			b.bad = 1;
@@ -1031,7 +1034,8 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		}
 		rs->rules[rs->n++] = r;
 		flags = rget_u64(&b);
-		r->secret_group = (unsigned)rget_u64(&b);
+		group = rget_u64(&b);
+		r->secret_group = (unsigned)group;
 		bits = rget_u64(&b);
 		memcpy(&r->min_entropy, &bits, sizeof(bits));
 		r->severity = (enum lg_severity)(flags & 0xff);
@@ -1052,6 +1056,13 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		if (!r->id || !r->name || !r->description || !r->remediation || !r->pack ||
 		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32 ||
 		    r->confidence > LG_CONF_HIGH)
+			b.bad = 1;
+		/*
+		 * No pack gives these, and the scanner trusts them: a secret group
+		 * past its match data would be read out of bounds.
+		 */
+		if (group > LG_SECRET_GROUP_MAX ||
+		    !(r->min_entropy >= 0 && r->min_entropy <= LG_ENTROPY_MAX))
 			b.bad = 1;
 	}
 	if (b.bad || b.p != b.end) {

@@ -113,7 +113,7 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 	s->path_tmp = calloc(n, 1);
 	s->done_until = calloc(n, sizeof(*s->done_until));
 	s->buf = malloc(LG_CHUNK + 2 * LG_OVERLAP);
-	s->md = pcre2_match_data_create(100, NULL);
+	s->md = pcre2_match_data_create(LG_SECRET_GROUP_MAX + 1, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
 	s->jit = pcre2_jit_stack_create(32 * 1024, LG_JIT_STACK_MAX, NULL);
 	if (!s->code_state || !s->path_ok || !s->path_tmp || !s->done_until || !s->buf || !s->md ||
