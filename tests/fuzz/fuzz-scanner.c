@@ -14,6 +14,7 @@
  *   fingerprint; a path finding names one of the document's names;
  * - a stream fed in pieces of any size gives exactly the findings of the
  *   whole buffer, also when the document crosses the scanner's passes;
+ *   and where the passes fall changes nothing that is found;
  * - UTF-16 text (with its byte-order mark) gives the findings of the UTF-8
  *   text it stands for, however the UTF-16 is cut into pieces;
  * - lg_text_lossless gives valid UTF-8 that is the input itself when
@@ -274,32 +275,69 @@ static void check_text_helpers(const char *doc, size_t len, const struct found_l
 }
 
 /*
- * The document inside a larger one (blank filler before and after),
- * placed around the end of the scanner's first pass: streamed and whole
- * scans must agree there too.
+ * The document between blank filler (spaces, a newline every 128 bytes),
+ * once with a little filler before it and once with a megabyte, which
+ * puts it around the end of the scanner's first pass. Where the passes
+ * fall must not change what is found: the same findings, shifted by the
+ * filler (the lines by its newlines), whether the large one is scanned
+ * whole or streamed.
  */
+#define FUZZ_FILL_LINE 128
+#define FUZZ_FILL_SMALL (2 * FUZZ_OVERLAP)
+
+static char *padded(const char *doc, size_t len, size_t before, size_t after, size_t *total)
+{
+	char *p = malloc(before + len + after + 1);
+
+	FUZZ_CHECK(p != NULL);
+	*total = before + len + after;
+	for (size_t i = 0; i < *total; i++)
+		p[i] = i % FUZZ_FILL_LINE == FUZZ_FILL_LINE - 1 ? '\n' : ' ';
+	memcpy(p + before, doc, len);
+	return p;
+}
+
+static void same_shifted(const struct found_list *a, size_t a_before, const struct found_list *b,
+			 size_t b_before)
+{
+	FUZZ_CHECK(a->v.n == b->v.n);
+	for (size_t i = 0; i < a->v.n; i++) {
+		const struct found *x = &LG_VEC_AT(&a->v, struct found, i);
+		const struct found *y = &LG_VEC_AT(&b->v, struct found, i);
+		FUZZ_CHECK(x->rule == y->rule);
+		FUZZ_CHECK(x->start - a_before == y->start - b_before && x->end - a_before == y->end - b_before);
+		FUZZ_CHECK(x->line - a_before / FUZZ_FILL_LINE == y->line - b_before / FUZZ_FILL_LINE);
+		FUZZ_CHECK(x->end_line - a_before / FUZZ_FILL_LINE == y->end_line - b_before / FUZZ_FILL_LINE);
+		FUZZ_CHECK(x->column == y->column && x->end_column == y->end_column);
+		FUZZ_CHECK(x->column_chars == y->column_chars && x->end_column_chars == y->end_column_chars);
+		FUZZ_CHECK(strcmp(x->preview, y->preview) == 0 && strcmp(x->fingerprint, y->fingerprint) == 0);
+	}
+}
+
 static void check_passes(const char *doc, size_t len, const uint8_t *ctl)
 {
-	size_t before = FUZZ_PASS - FUZZ_OVERLAP + ((size_t)ctl[1] << 8 | ctl[2]) % (3 * FUZZ_OVERLAP);
-	size_t after = (size_t)ctl[3] * 64, total = before + len + after;
-	char *big = malloc(total ? total : 1);
-	struct found_list a, b;
-	int ea, eb;
+	size_t slot = ((size_t)ctl[1] << 8 | ctl[2]) % (3 * FUZZ_OVERLAP / FUZZ_FILL_LINE);
+	size_t before = FUZZ_PASS - FUZZ_OVERLAP + FUZZ_FILL_LINE * slot, after = (size_t)ctl[3] * 64;
+	size_t stotal, btotal;
+	char *small = padded(doc, len, FUZZ_FILL_SMALL, after, &stotal);
+	char *big = padded(doc, len, before, after, &btotal);
+	struct found_list a, b, c;
+	int ea, eb, ec;
 
-	FUZZ_CHECK(big != NULL);
-	for (size_t i = 0; i < total; i++)
-		big[i] = i % 128 == 127 ? '\n' : ' ';
-	memcpy(big + before, doc, len);
-	ea = scan_whole(NULL, 0, big, total, &a);
-	eb = scan_stream(NULL, 0, big, total, ctl[3], 65536, &b);
+	ea = scan_whole(NULL, 0, small, stotal, &a);
+	eb = scan_whole(NULL, 0, big, btotal, &b);
+	ec = scan_stream(NULL, 0, big, btotal, ctl[3], 65536, &c);
+	if (!eb && !ec)
+		same_findings(&b, &c);
 	if (!ea && !eb)
-		same_findings(&a, &b);
+		same_shifted(&a, FUZZ_FILL_SMALL, &b, before);
 	lg_vec_release(&a.v);
 	lg_vec_release(&b.v);
+	lg_vec_release(&c.v);
+	free(small);
 	free(big);
 }
 
-/* The built-in rules are compiled (or read from the cache) before the first input, untimed. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_scanner();
