@@ -64,7 +64,8 @@ static int list_folder(struct lg_vec *files, const char *dir, int may_be_missing
 		}
 	}
 	closedir(d);
-	qsort((char **)files->v + first, files->n - first, sizeof(char *), cmp_str);
+	if (files->n > first)
+		qsort((char **)files->v + first, files->n - first, sizeof(char *), cmp_str);
 	return err;
 }
 
