@@ -9,9 +9,12 @@
  * PCRE2 therefore only ever looks at the neighbourhood of real matches.
  *
  * Streams are cut into passes of LG_CHUNK bytes that overlap by
- * 2 * LG_OVERLAP. A pass reports the matches that start inside its own part;
- * a match that starts in the last LG_OVERLAP bytes is left to the next pass,
- * which holds it whole, with LG_OVERLAP bytes of context before it.
+ * 2 * LG_OVERLAP. A pass reports the secrets that start inside its own
+ * part; one that starts in the last LG_OVERLAP bytes is left to the next
+ * pass, which holds its whole match (a match is at most 2 * LG_MATCH_MAX =
+ * LG_OVERLAP bytes long, see confirm) and LG_MATCH_MAX bytes of context
+ * before its window. Deciding by the secret, not by the match, keeps the
+ * findings in document order across passes as well as within one.
  */
 #include "config.h"
 
@@ -273,14 +276,10 @@ static const char *pcre2_failure(int rc, char *buf, size_t len)
 /* A PCRE2 match [ms, me) of rule r in the current pass; ov is its ovector. */
 static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SIZE *ov)
 {
-	uint64_t ms = s->base + ov[0];
 	size_t gs = ov[0], ge = ov[1];
 	struct lg_finding *f;
 	int err;
 
-	/* Reported by the previous pass, or left to the next one. */
-	if (ms < s->own || (!s->final && ms >= s->base + s->dlen - LG_OVERLAP))
-		return;
 	if (r->secret_group) {
 		gs = ov[2 * r->secret_group];
 		ge = ov[2 * r->secret_group + 1];
@@ -288,6 +287,13 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 			return;
 	}
 	if (ge <= gs)
+		return;
+	/*
+	 * Reported by the previous pass, or left to the next one. A secret
+	 * group may start well after its match: the match's own start would
+	 * let a pass report a secret that lies past a later pass's first one.
+	 */
+	if (s->base + gs < s->own || (!s->final && s->base + gs >= s->base + s->dlen - LG_OVERLAP))
 		return;
 	if (r->min_entropy > 0 && lg_entropy(s->data + gs, ge - gs) < r->min_entropy)
 		return;
