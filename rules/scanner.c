@@ -491,9 +491,9 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 		size_t keep = 0;
 		s->own = s->base + len - LG_OVERLAP;
 		/*
-		 * Later passes report only matches that start at own or after, and
-		 * a secret starts no earlier than its match: spans before own can
-		 * never be reported again, so memory stays bounded.
+		 * Later passes report only secrets that start at own or after:
+		 * spans before own can never be reported again, so memory stays
+		 * bounded.
 		 */
 		for (size_t i = 0; i < s->spans.n; i++) {
 			struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
