@@ -77,6 +77,7 @@ struct lg_scanner {
 	uint64_t base_line_start; /* document offset where that line begins */
 	struct lg_vec spans;      /* struct span: reported, for passes still to come */
 	struct lg_vec pending;    /* struct lg_finding: this pass's, not yet reported */
+	struct lg_vec tail;       /* struct span: specific secrets this pass leaves to the next */
 
 	/* The current pass. */
 	const char *data;
@@ -111,6 +112,7 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 	s->key = *key;
 	lg_vec_init(&s->spans, sizeof(struct span), LG_PENDING_MAX);
 	lg_vec_init(&s->pending, sizeof(struct lg_finding), LG_PENDING_MAX);
+	lg_vec_init(&s->tail, sizeof(struct span), LG_PENDING_MAX);
 	s->code_state = calloc(n, 1);
 	s->path_ok = calloc(n, 1);
 	s->path_tmp = calloc(n, 1);
@@ -171,6 +173,7 @@ void lg_scanner_free(struct lg_scanner *s)
 	free_paths(s);
 	lg_vec_release(&s->spans);
 	lg_vec_release(&s->pending);
+	lg_vec_release(&s->tail);
 	free(s);
 }
 
@@ -255,6 +258,17 @@ static int seen_span(const struct lg_scanner *s, size_t nprev, uint64_t start, u
 	return 0;
 }
 
+/* 1 if a specific secret that this pass leaves to the next overlaps [start, end). */
+static int tail_specific_overlap(const struct lg_scanner *s, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < s->tail.n; i++) {
+		const struct span *x = &LG_VEC_AT(&s->tail, struct span, i);
+		if (x->start < end && start < x->end)
+			return 1;
+	}
+	return 0;
+}
+
 /* 1 if a specific rule reported by an earlier pass overlaps [start, end). */
 static int seen_specific_overlap(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end)
 {
@@ -289,11 +303,11 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	if (ge <= gs)
 		return;
 	/*
-	 * Reported by the previous pass, or left to the next one. A secret
-	 * group may start well after its match: the match's own start would
-	 * let a pass report a secret that lies past a later pass's first one.
+	 * Reported by the previous pass. (A secret group may start well after
+	 * its match: deciding by the match's start would let a pass report a
+	 * secret that lies past a later pass's first one.)
 	 */
-	if (s->base + gs < s->own || (!s->final && s->base + gs >= s->base + s->dlen - LG_OVERLAP))
+	if (s->base + gs < s->own)
 		return;
 	if (r->min_entropy > 0 && lg_entropy(s->data + gs, ge - gs) < r->min_entropy)
 		return;
@@ -301,6 +315,17 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 		return;
 	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
 		return;
+	/*
+	 * Left to the next pass, which holds it whole. A specific rule's secret
+	 * is noted all the same: a generic finding of this pass that overlaps
+	 * it must yield to it, as it would if both were in one pass.
+	 */
+	if (!s->final && s->base + gs >= s->base + s->dlen - LG_OVERLAP) {
+		struct span sp = {s->base + gs, s->base + ge, r};
+		if (!r->generic && (err = lg_vec_push(&s->tail, &sp)))
+			scan_failed(s, err, "out of memory while settling the findings");
+		return;
+	}
 	/* Held until the pass ends, when rules that found the same bytes are settled. */
 	if ((err = lg_vec_grow(&s->pending, 1, (void **)&f))) {
 		uint64_t line, col;
@@ -378,6 +403,8 @@ static void flush_pending(struct lg_scanner *s)
 				drop = !v[k].rule->generic;
 			if (!drop)
 				drop = seen_specific_overlap(s, nprev, f->start, f->end);
+			if (!drop)
+				drop = tail_specific_overlap(s, f->start, f->end);
 		}
 		for (size_t k = i; k-- > 0 && !drop && v[k].start == f->start;)
 			drop = v[k].end == f->end && (!s->no_dedupe || v[k].rule == f->rule);
@@ -480,6 +507,7 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 	 * in its deferred tail without reporting it.
 	 */
 	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
+	s->tail.n = 0;
 	if (s->rs->content_db && len && !s->stop && !cancelled(s)) {
 		hs_error_t e = hs_scan(s->rs->content_db, data, (unsigned)len, 0, s->scratch, on_hit, s);
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
@@ -564,6 +592,7 @@ int lg_scan_begin_paths(struct lg_scanner *s, const char *const *paths, size_t n
 	s->base_line_start = 0;
 	s->spans.n = 0;
 	s->pending.n = 0;
+	s->tail.n = 0;
 	memset(s->path_ok, 0, nrules(s));
 	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
 	if (npaths > LG_PATHS_MAX) {
