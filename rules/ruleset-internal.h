@@ -5,6 +5,7 @@
 #define LG_RULESET_INTERNAL_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
@@ -14,6 +15,14 @@
 #include "ruleset.h"
 
 enum lg_validator { LG_VALIDATOR_NONE, LG_VALIDATOR_GITHUB_CRC32 };
+
+/*
+ * The highest capture group a rule may name as its secret: the scanner's
+ * PCRE2 match data holds this many groups besides the whole match.
+ */
+#define LG_SECRET_GROUP_MAX 99
+/* Bits per character: min_entropy is from 0 to this. */
+#define LG_ENTROPY_MAX 8
 
 struct lg_example {
 	char *path; /* may be NULL */
@@ -112,6 +121,15 @@ struct lg_ruleset {
  * the compact rule table inside it (0, or -1 leaving no rules).
  */
 int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len);
+/*
+ * The check an entry must pass before the databases in it reach Hyperscan
+ * (which trusts what it deserializes): magic, the hash of the layer being
+ * loaded (rs->loading), lengths that add up to len (into lens: content
+ * database, path database, rule table), and the HMAC under the cache key
+ * (no key, no entry). 1 when it holds, else 0.
+ */
+int lg_ruleset_cache_envelope(const struct lg_ruleset *rs, const char *buf, size_t len,
+			      uint64_t lens[3]);
 int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t len);
 /* The layer a rule belongs to. */
 const struct lg_layer *lg_rule_layer(const struct lg_ruleset *rs, const struct lg_rule *r);

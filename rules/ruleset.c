@@ -338,8 +338,10 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 
 	v = json_object_get(obj, "secret_group");
 	if (v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 99) {
-			lg_diag_add(d, file, id, "secret_group", "must be an integer from 0 to 99");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > LG_SECRET_GROUP_MAX) {
+			lg_diag_add(d, file, id, "secret_group", "must be an integer from 0 to %d",
+				    LG_SECRET_GROUP_MAX);
 			bad = 1;
 		} else {
 			r->secret_group = (unsigned)json_integer_value(v);
@@ -385,9 +387,10 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 	}
 	v = json_object_get(obj, "min_entropy");
 	if (v) {
-		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 8) {
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > LG_ENTROPY_MAX) {
 			lg_diag_add(d, file, id, "min_entropy",
-				    "must be a number of bits per character from 0 to 8");
+				    "must be a number of bits per character from 0 to %d", LG_ENTROPY_MAX);
 			bad = 1;
 		} else {
 			r->min_entropy = json_number_value(v);
@@ -1074,7 +1077,7 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		return -1;
 	for (uint64_t i = 0; i < n && !b.bad; i++) {
 		struct lg_rule *r = calloc(1, sizeof(*r));
-		uint64_t flags, bits;
+		uint64_t flags, group, bits;
 		int absent;
 		if (!r) {
 			b.bad = 1;
@@ -1084,7 +1087,8 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		r->layer = rs->loading;
 		rs->rules[rs->n++] = r;
 		flags = rget_u64(&b);
-		r->secret_group = (unsigned)rget_u64(&b);
+		group = rget_u64(&b);
+		r->secret_group = (unsigned)group;
 		bits = rget_u64(&b);
 		memcpy(&r->min_entropy, &bits, sizeof(bits));
 		r->severity = (enum lg_severity)(flags & 0xff);
@@ -1104,6 +1108,13 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		if (!r->id || !r->name || !r->description || !r->remediation || !r->pack ||
 		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32 ||
 		    r->confidence > LG_CONF_HIGH)
+			b.bad = 1;
+		/*
+		 * No pack gives these, and the scanner trusts them: a secret group
+		 * past its match data would be read out of bounds.
+		 */
+		if (group > LG_SECRET_GROUP_MAX ||
+		    !(r->min_entropy >= 0 && r->min_entropy <= LG_ENTROPY_MAX))
 			b.bad = 1;
 	}
 	if (b.bad || b.p != b.end) {
@@ -1164,33 +1175,44 @@ void lg_ruleset_set_cache_key(struct lg_ruleset *rs, const unsigned char *key, s
 	rs->have_cache_key = gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, len, label, sizeof(label) - 1, rs->cache_key) == 0;
 }
 
-int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
+int lg_ruleset_cache_envelope(const struct lg_ruleset *rs, const char *buf, size_t len, uint64_t lens[3])
 {
-	uint64_t l1, l2, l3;
-	hs_database_t *c = NULL, *p = NULL;
-	const unsigned char *u;
-	struct lg_layer *l = &rs->layers[rs->loading < LG_LAYERS ? rs->loading : 0];
-	size_t before = rs->n;
-	int ok = 0;
+	const struct lg_layer *l = &rs->layers[rs->loading < LG_LAYERS ? rs->loading : 0];
+	const unsigned char *u = (const unsigned char *)buf;
+	unsigned char mac[32];
 
-	u = (const unsigned char *)buf;
 	if (len < LG_CACHE_HDR || memcmp(buf, LG_CACHE_MAGIC, 8) || !l->hash[0] || memcmp(buf + 8, l->hash, 64))
-		goto out;
-	l1 = get_u64(u + 72);
-	l2 = get_u64(u + 80);
-	l3 = get_u64(u + 88);
-	if (l1 > len || l2 > len || l3 > len || LG_CACHE_HDR + l1 + l2 + l3 != len)
-		goto out;
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		lens[i] = get_u64(u + 72 + 8 * i);
+		if (lens[i] > len)
+			return 0;
+	}
+	if (LG_CACHE_HDR + lens[0] + lens[1] + lens[2] != len)
+		return 0;
 	/*
 	 * Hyperscan trusts a database it deserializes: an entry must be one
 	 * this user's leakgate wrote (the MAC), not torn, damaged or planted.
 	 */
-	{
-		unsigned char mac[32];
-		if (!rs->have_cache_key || cache_mac(rs, u, u + LG_CACHE_HDR, (size_t)(l1 + l2 + l3), mac) ||
-		    !same_bytes(mac, u + LG_CACHE_MAC_AT, 32))
-			goto out;
-	}
+	return rs->have_cache_key &&
+	       !cache_mac(rs, u, u + LG_CACHE_HDR, (size_t)(lens[0] + lens[1] + lens[2]), mac) &&
+	       same_bytes(mac, u + LG_CACHE_MAC_AT, 32);
+}
+
+int lg_ruleset_cache_read(struct lg_ruleset *rs, const char *buf, size_t len)
+{
+	uint64_t lens[3], l1, l2, l3;
+	hs_database_t *c = NULL, *p = NULL;
+	const unsigned char *u = (const unsigned char *)buf;
+	struct lg_layer *l = &rs->layers[rs->loading < LG_LAYERS ? rs->loading : 0];
+	size_t before = rs->n;
+	int ok = 0;
+
+	if (!lg_ruleset_cache_envelope(rs, buf, len, lens))
+		goto out;
+	l1 = lens[0];
+	l2 = lens[1];
+	l3 = lens[2];
 	if (rs->pending) {
 		/* The layer's rules come from the entry: no JSON is parsed. */
 		l->first = rs->n;

@@ -9,9 +9,12 @@
  * PCRE2 therefore only ever looks at the neighbourhood of real matches.
  *
  * Streams are cut into passes of LG_CHUNK bytes that overlap by
- * 2 * LG_OVERLAP. A pass reports the matches that start inside its own part;
- * a match that starts in the last LG_OVERLAP bytes is left to the next pass,
- * which holds it whole, with LG_OVERLAP bytes of context before it.
+ * 2 * LG_OVERLAP. A pass reports the secrets that start inside its own
+ * part; one that starts in the last LG_OVERLAP bytes is left to the next
+ * pass, which holds its whole match (a match is at most 2 * LG_MATCH_MAX =
+ * LG_OVERLAP bytes long, see confirm) and LG_MATCH_MAX bytes of context
+ * before its window. Deciding by the secret, not by the match, keeps the
+ * findings in document order across passes as well as within one.
  */
 #include "config.h"
 
@@ -73,6 +76,7 @@ struct lg_scanner {
 	uint64_t base_line_start; /* document offset where that line begins */
 	struct lg_vec spans;      /* struct span: reported, for passes still to come */
 	struct lg_vec pending;    /* struct lg_finding: this pass's, not yet reported */
+	struct lg_vec tail;       /* struct span: specific secrets this pass leaves to the next */
 
 	/* The current pass, and the layer whose database reports now (ids are local to it). */
 	size_t layer_first;
@@ -108,12 +112,13 @@ int lg_scanner_new(struct lg_scanner **out, struct lg_ruleset *rs, const struct 
 	s->key = *key;
 	lg_vec_init(&s->spans, sizeof(struct span), LG_PENDING_MAX);
 	lg_vec_init(&s->pending, sizeof(struct lg_finding), LG_PENDING_MAX);
+	lg_vec_init(&s->tail, sizeof(struct span), LG_PENDING_MAX);
 	s->code_state = calloc(n, 1);
 	s->path_ok = calloc(n, 1);
 	s->path_tmp = calloc(n, 1);
 	s->done_until = calloc(n, sizeof(*s->done_until));
 	s->buf = malloc(LG_CHUNK + 2 * LG_OVERLAP);
-	s->md = pcre2_match_data_create(100, NULL);
+	s->md = pcre2_match_data_create(LG_SECRET_GROUP_MAX + 1, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
 	s->jit = pcre2_jit_stack_create(32 * 1024, LG_JIT_STACK_MAX, NULL);
 	if (!s->code_state || !s->path_ok || !s->path_tmp || !s->done_until || !s->buf || !s->md ||
@@ -171,6 +176,7 @@ void lg_scanner_free(struct lg_scanner *s)
 	free_paths(s);
 	lg_vec_release(&s->spans);
 	lg_vec_release(&s->pending);
+	lg_vec_release(&s->tail);
 	free(s);
 }
 
@@ -286,6 +292,17 @@ static int settles(const struct lg_scanner *s, const struct lg_rule *o, uint64_t
 	return !s->no_dedupe && same_scope(s, o, f) && lg_finding_settles(o, os, oe, f, fs, fe);
 }
 
+/* 1 if a specific secret that this pass leaves to the next settles [start, end) of rule r. */
+static int tail_settled(const struct lg_scanner *s, uint64_t start, uint64_t end, const struct lg_rule *r)
+{
+	for (size_t i = 0; i < s->tail.n; i++) {
+		const struct span *x = &LG_VEC_AT(&s->tail, struct span, i);
+		if (settles(s, x->rule, x->start, x->end, r, start, end))
+			return 1;
+	}
+	return 0;
+}
+
 /* A finding reported by an earlier pass that settles [start, end) of rule r. */
 static int seen_settled(const struct lg_scanner *s, size_t nprev, uint64_t start, uint64_t end,
 			const struct lg_rule *r)
@@ -311,14 +328,10 @@ static const char *pcre2_failure(int rc, char *buf, size_t len)
 /* A PCRE2 match [ms, me) of rule r in the current pass; ov is its ovector. */
 static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SIZE *ov)
 {
-	uint64_t ms = s->base + ov[0];
 	size_t gs = ov[0], ge = ov[1];
 	struct lg_finding *f;
 	int err;
 
-	/* Reported by the previous pass, or left to the next one. */
-	if (ms < s->own || (!s->final && ms >= s->base + s->dlen - LG_OVERLAP))
-		return;
 	if (r->secret_group) {
 		gs = ov[2 * r->secret_group];
 		ge = ov[2 * r->secret_group + 1];
@@ -327,12 +340,30 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	}
 	if (ge <= gs)
 		return;
+	/*
+	 * Reported by the previous pass. (A secret group may start well after
+	 * its match: deciding by the match's start would let a pass report a
+	 * secret that lies past a later pass's first one.)
+	 */
+	if (s->base + gs < s->own)
+		return;
 	if (r->min_entropy > 0 && lg_entropy(s->data + gs, ge - gs) < r->min_entropy)
 		return;
 	if (r->placeholder_check && lg_is_placeholder(s->data + gs, ge - gs))
 		return;
 	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
 		return;
+	/*
+	 * Left to the next pass, which holds it whole. A specific rule's secret
+	 * is noted all the same: a generic finding of this pass that overlaps
+	 * it must yield to it, as it would if both were in one pass.
+	 */
+	if (!s->final && s->base + gs >= s->base + s->dlen - LG_OVERLAP) {
+		struct span sp = {s->base + gs, s->base + ge, r};
+		if (!r->generic && (err = lg_vec_push(&s->tail, &sp)))
+			scan_failed(s, err, "out of memory while settling the findings");
+		return;
+	}
 	/* Held until the pass ends, when rules that found the same bytes are settled. */
 	if ((err = lg_vec_grow(&s->pending, 1, (void **)&f))) {
 		uint64_t line, col;
@@ -409,6 +440,8 @@ static void flush_pending(struct lg_scanner *s)
 			drop = v[k].start != f->start && settles(s, v[k].rule, v[k].start, v[k].end, f->rule, f->start, f->end);
 		if (!drop)
 			drop = seen_settled(s, nprev, f->start, f->end, f->rule);
+		if (!drop)
+			drop = tail_settled(s, f->start, f->end, f->rule);
 		if (drop)
 			continue;
 		/* Passes still to come must not report it again. */
@@ -510,6 +543,7 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 	 * in its deferred tail without reporting it.
 	 */
 	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
+	s->tail.n = 0;
 	for (size_t k = 0; k < s->rs->nlayers && len && !s->stop && !cancelled(s); k++) {
 		const struct lg_layer *l = &s->rs->layers[k];
 		hs_error_t e;
@@ -526,9 +560,9 @@ static void run_pass(struct lg_scanner *s, const char *data, size_t len, int fin
 		size_t keep = 0;
 		s->own = s->base + len - LG_OVERLAP;
 		/*
-		 * Later passes report only matches that start at own or after, and
-		 * a secret starts no earlier than its match: spans before own can
-		 * never be reported again, so memory stays bounded.
+		 * Later passes report only secrets that start at own or after:
+		 * spans before own can never be reported again, so memory stays
+		 * bounded.
 		 */
 		for (size_t i = 0; i < s->spans.n; i++) {
 			struct span *x = &LG_VEC_AT(&s->spans, struct span, i);
@@ -612,6 +646,7 @@ int lg_scan_begin_paths(struct lg_scanner *s, const char *const *paths, size_t n
 	s->base_line_start = 0;
 	s->spans.n = 0;
 	s->pending.n = 0;
+	s->tail.n = 0;
 	memset(s->path_ok, 0, nrules(s));
 	memset(s->done_until, 0, nrules(s) * sizeof(*s->done_until));
 	if (npaths > LG_PATHS_MAX) {
