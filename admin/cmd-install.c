@@ -35,6 +35,7 @@
 
 #include "cli.h"
 #include "vec.h"
+#include "file.h"
 #include "loader.h"
 
 #define MARK "# installed by leakgate"
@@ -67,32 +68,10 @@ static int is_ours(const char *path)
 	return strstr(buf, MARK) != NULL;
 }
 
-/* Write content to path atomically, mode 0755. */
+/* Write content to path atomically, mode 0755; 0 or -1. */
 static int write_script(const char *path, const char *content)
 {
-	char *tmp = NULL;
-	size_t len = strlen(content);
-	int fd, err = -1;
-
-	if (asprintf(&tmp, "%s.leakgate-tmp", path) < 0)
-		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0)
-		goto out;
-	if (write(fd, content, len) != (ssize_t)len || fchmod(fd, 0755) < 0) {
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	err = 0;
-out:
-	free(tmp);
-	return err;
+	return lg_file_write_atomic(path, content, strlen(content), 0755, 0, NULL) == LG_OK ? 0 : -1;
 }
 
 static char *shell_quote(const char *s)

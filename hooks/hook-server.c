@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "hook-server.h"
+#include "file.h"
 #include "loader.h"
 
 extern char **environ;

@@ -15,6 +15,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "file.h"
 #include "fingerprint.h"
 #include "lg.h"
 #include "paths.h"
@@ -38,48 +39,35 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 }
 
 /* mkdir -p for the directory part of path. */
-static void make_parent(const char *path)
-{
-	char *p = strdup(path);
-
-	if (!p)
-		return;
-	for (char *s = p + 1; *s; s++) {
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(p, 0700);
-			*s = '/';
-		}
-	}
-	free(p);
-}
-
 int lg_key_load(struct lg_key *key, const char *path, int create, struct lg_diag *d)
 {
-	char buf[2 * LG_KEY_BYTES + 2], why[512];
-	char *tmp = NULL;
-	ssize_t n;
-	int fd, err = LG_ERROR;
+	char buf[2 * LG_KEY_BYTES + 1], why[512], *text = NULL, *dir;
+	struct lg_diag why_not;
+	size_t len = 0;
+	int err;
 
 	/* A key another account could have written (or replaced) is not this server's key. */
 	if ((err = lg_path_trusted(path, why, sizeof(why))) == LG_EINVALID) {
 		lg_diag_add(d, path, NULL, NULL, "the fingerprint key is not trusted: %s", why);
 		return err;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf));
-		close(fd);
-		if (n >= 2 * LG_KEY_BYTES && unhex(buf, key->k, LG_KEY_BYTES) == 0)
+	lg_diag_init(&why_not);
+	err = lg_file_read(path, 4096, &text, &len, &why_not);
+	if (err != LG_OK && (err != LG_ENOTFOUND || !create)) {
+		lg_diag_add(d, path, NULL, NULL, "cannot read the fingerprint key: %s",
+			    why_not.n ? why_not.v[why_not.n - 1].message : "out of memory");
+	}
+	lg_diag_release(&why_not);
+	if (err == LG_OK) {
+		int good = len >= 2 * LG_KEY_BYTES && unhex(text, key->k, LG_KEY_BYTES) == 0;
+		free(text);
+		if (good)
 			return LG_OK;
 		lg_diag_add(d, path, NULL, NULL, "not a fingerprint key (64 hex digits)");
 		return LG_EINVALID;
 	}
-	if (errno != ENOENT || !create) {
-		lg_diag_add(d, path, NULL, NULL, "cannot read the fingerprint key: %s", strerror(errno));
-		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
-	}
-	err = LG_ERROR;
+	if (err != LG_ENOTFOUND || !create)
+		return err == LG_ETOOLARGE ? LG_EINVALID : err;
 	if (lg_key_random(key))
 		return LG_ERROR;
 	for (size_t i = 0; i < LG_KEY_BYTES; i++) {
@@ -87,33 +75,16 @@ int lg_key_load(struct lg_key *key, const char *path, int create, struct lg_diag
 		buf[2 * i + 1] = hexdig[key->k[i] & 15];
 	}
 	buf[2 * LG_KEY_BYTES] = '\n';
-	make_parent(path);
-	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0)
+	if (!(dir = lg_dirname(path)))
 		return LG_ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		lg_diag_add(d, path, NULL, NULL, "cannot create the fingerprint key: %s", strerror(errno));
-		goto out;
-	}
-	if (write(fd, buf, 2 * LG_KEY_BYTES + 1) != 2 * LG_KEY_BYTES + 1 || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	/* link() fails if another process created the key first: use theirs. */
-	if (link(tmp, path) < 0) {
-		unlink(tmp);
-		free(tmp);
-		if (errno == EEXIST)
-			return lg_key_load(key, path, 0, d);
-		lg_diag_add(d, path, NULL, NULL, "cannot create the fingerprint key: %s", strerror(errno));
-		return LG_EIO;
-	}
-	unlink(tmp);
-	err = LG_OK;
-out:
-	free(tmp);
+	lg_mkdir_p(dir, 0700);
+	free(dir);
+	/* Never replaced: when another process created the key first, use theirs. */
+	err = lg_file_write_atomic(path, buf, sizeof(buf), 0600, LG_WRITE_EXCL, d);
+	if (err == LG_EEXISTS)
+		return lg_key_load(key, path, 0, d);
+	if (err)
+		lg_diag_add(d, path, NULL, NULL, "cannot create the fingerprint key");
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "loader.h"
 #include "paths.h"
 
@@ -44,30 +45,6 @@ char *lg_find_program(const char *name, const char *bindir)
 		return p;
 	free(p);
 	return NULL;
-}
-
-int lg_mkdir_p(const char *dir, unsigned mode)
-{
-	char *p = strdup(dir);
-	int err = LG_OK;
-
-	if (!p)
-		return LG_ENOMEM;
-	for (char *s = p + 1;; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				err = LG_EIO;
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return err;
 }
 
 char *lg_cache_dir_default(void)

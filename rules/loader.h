@@ -40,9 +40,6 @@ int lg_ruleset_load(struct lg_ruleset **out, const struct lg_load_opts *o, int *
  */
 char *lg_cache_dir_default(void);
 
-/* mkdir -p; 0 or LG_EIO. */
-int lg_mkdir_p(const char *dir, unsigned mode);
-
 /*
  * A leakgate program: next to the running one, in the build tree
  * (../hooks/NAME), or in bindir. Caller frees; NULL when not found.

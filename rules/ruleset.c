@@ -27,6 +27,7 @@
 #include <gnutls/gnutls.h>
 
 #include "builtin-packs.h"
+#include "file.h"
 #include "paths.h"
 #include "ruleset-internal.h"
 #include "vec.h"
@@ -639,57 +640,6 @@ int lg_ruleset_add_builtin(struct lg_ruleset *rs, struct lg_diag *d)
 	return err;
 }
 
-/* Read a whole file of at most max bytes; *out is malloc'd, NUL-terminated. */
-static int read_file(const char *path, size_t max, char **out, size_t *len, struct lg_diag *d)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t n = 0;
-	int fd, err = LG_EIO;
-
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		lg_diag_add(d, path, NULL, NULL, "cannot open: %s", strerror(errno));
-		return errno == ENOENT ? LG_ENOTFOUND : LG_EIO;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		lg_diag_add(d, path, NULL, NULL, "not a regular file");
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		lg_diag_add(d, path, NULL, NULL, "%lld bytes, over the limit of %zu",
-			    (long long)st.st_size, max);
-		err = LG_ETOOLARGE;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = LG_ENOMEM;
-		goto out;
-	}
-	while (n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			lg_diag_add(d, path, NULL, NULL, "read failed: %s",
-				    r < 0 ? strerror(errno) : "file shrank");
-			goto out;
-		}
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	err = LG_OK;
-out:
-	free(buf);
-	close(fd);
-	return err;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -709,7 +659,7 @@ int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag 
 		return LG_ENOTFOUND;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		err = read_file(path, LG_PACK_MAX_BYTES, &text, &len, d);
+		err = lg_file_read(path, LG_PACK_MAX_BYTES, &text, &len, d);
 		if (!err)
 			err = lg_ruleset_add_json(rs, path, text, len, d);
 		free(text);
@@ -742,7 +692,7 @@ int lg_ruleset_add_path(struct lg_ruleset *rs, const char *path, struct lg_diag 
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
-		int e = read_file(names[i], LG_PACK_MAX_BYTES, &text, &len, d);
+		int e = lg_file_read(names[i], LG_PACK_MAX_BYTES, &text, &len, d);
 		if (!e)
 			e = lg_ruleset_add_json(rs, names[i], text, len, d);
 		free(text);
@@ -1135,7 +1085,7 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 	int ok;
 
 	/* A file another account could have written is a miss (it is replaced). */
-	if (lg_path_trusted(file, why, sizeof(why)) || read_file(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
+	if (lg_path_trusted(file, why, sizeof(why)) || lg_file_read(file, LG_CACHE_MAX_BYTES, &buf, &len, NULL))
 		return 0;
 	ok = lg_ruleset_cache_read(rs, buf, len);
 	free(buf);
@@ -1245,21 +1195,6 @@ out:
 	return ok;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Store the databases and the rule table; written to a temporary name, then renamed. */
 struct cache_entry {
 	char *path;
@@ -1283,7 +1218,9 @@ static void cache_prune(const char *dir)
 
 	while (d && (de = readdir(d))) {
 		size_t l = strlen(de->d_name);
-		int entry = l > 5 && !strcmp(de->d_name + l - 5, ".hsdb"), temp = !strncmp(de->d_name, ".hsdb-", 6);
+		/* Entries are HASH.hsdb; lg_file_write_atomic's temporary files .HASH.hsdb.XXXXXX. */
+		int temp = de->d_name[0] == '.' && strstr(de->d_name, ".hsdb.") != NULL;
+		int entry = !temp && de->d_name[0] != '.' && l > 5 && !strcmp(de->d_name + l - 5, ".hsdb");
 		struct stat st;
 		char *path = NULL;
 		if ((!entry && !temp) || asprintf(&path, "%s/%s", dir, de->d_name) < 0)
@@ -1318,17 +1255,16 @@ static void cache_prune(const char *dir)
 }
 
 /*
- * Write the entry: a private temporary file (mkstemp: no name another
- * account could have prepared), mode 0600 whatever the folder's, renamed
- * into place once complete.
+ * Write the entry: lg_file_write_atomic (a private temporary file that no
+ * other account could have prepared, mode 0600 whatever the folder's,
+ * renamed into place once complete).
  */
 static void cache_store(struct lg_ruleset *rs, const struct lg_layer *l, const char *dir, const char *file)
 {
-	char *s1 = NULL, *s2 = NULL, *tmp = NULL;
+	char *s1 = NULL, *s2 = NULL;
 	size_t l1 = 0, l2 = 0;
-	unsigned char hdr[LG_CACHE_HDR], *body = NULL;
+	unsigned char *hdr, *body = NULL;
 	struct wbuf table = {0};
-	int fd = -1;
 
 	if (!rs->have_cache_key)
 		return;
@@ -1336,43 +1272,28 @@ static void cache_store(struct lg_ruleset *rs, const struct lg_layer *l, const c
 	    (l->path_db && hs_serialize_database(l->path_db, &s2, &l2) != HS_SUCCESS))
 		goto out;
 	table_write(rs, l, &table);
-	if (table.oom || !(body = malloc(l1 + l2 + table.n + 1)))
+	if (table.oom || !(body = malloc(LG_CACHE_HDR + l1 + l2 + table.n + 1)))
 		goto out;
-	memcpy(body, s1, l1);
-	memcpy(body + l1, s2, l2);
-	memcpy(body + l1 + l2, table.p, table.n);
-	memset(hdr, 0, sizeof(hdr));
+	hdr = body;
+	/* A layer without path rules (or without content rules) has no database: no bytes, no pointer. */
+	if (l1)
+		memcpy(body + LG_CACHE_HDR, s1, l1);
+	if (l2)
+		memcpy(body + LG_CACHE_HDR + l1, s2, l2);
+	if (table.n)
+		memcpy(body + LG_CACHE_HDR + l1 + l2, table.p, table.n);
+	memset(hdr, 0, LG_CACHE_HDR);
 	memcpy(hdr, LG_CACHE_MAGIC, 8);
 	memcpy(hdr + 8, l->hash, 64);
 	put_u64(hdr + 72, l1);
 	put_u64(hdr + 80, l2);
 	put_u64(hdr + 88, table.n);
-	if (cache_mac(rs, hdr, body, l1 + l2 + table.n, hdr + LG_CACHE_MAC_AT))
+	if (cache_mac(rs, hdr, body + LG_CACHE_HDR, l1 + l2 + table.n, hdr + LG_CACHE_MAC_AT))
 		goto out;
-	if (asprintf(&tmp, "%s/.hsdb-XXXXXX", dir) < 0) {
-		tmp = NULL;
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, hdr, sizeof(hdr)) || write_all(fd, body, l1 + l2 + table.n) ||
-	    fsync(fd) < 0) {
-		close(fd);
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, file) < 0)
-		unlink(tmp);
-	else
+	/* A cache that cannot be written costs the next program a compile, nothing else. */
+	if (lg_file_write_atomic(file, body, LG_CACHE_HDR + l1 + l2 + table.n, 0600, 0, NULL) == LG_OK)
 		cache_prune(dir);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
 	free(body);
 	free(s1);
 	free(s2);

@@ -24,6 +24,7 @@
 
 #include <curl/curl.h>
 
+#include "file.h"
 #include "loader.h"
 #include "ops.h"
 #include "hook-server.h"
@@ -227,24 +228,26 @@ int srv_publish_rules(struct server *srv, struct lg_diag *d)
 	return LG_OK;
 }
 
-static char *read_pem(const char *path)
+/* A PEM file for TLS, or NULL with the reason on stderr. */
+static char *read_pem(const char *path, const char *what)
 {
-	struct stat st;
+	struct lg_diag d;
 	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len;
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size < PEM_MAX) {
-		buf = malloc((size_t)st.st_size + 1);
-		if (buf && read(fd, buf, (size_t)st.st_size) == st.st_size) {
-			buf[st.st_size] = '\0';
-		} else {
-			free(buf);
-			buf = NULL;
-		}
+	lg_diag_init(&d);
+	if (lg_file_read(path, PEM_MAX, &buf, &len, &d) == LG_OK && len == 0) {
+		lg_diag_add(&d, path, NULL, NULL, "the file is empty");
+		free(buf);
+		buf = NULL;
 	}
-	close(fd);
+	if (!buf) {
+		char line[1024] = "unknown error";
+		if (d.n)
+			lg_diag_format(&d.v[d.n - 1], line, sizeof(line));
+		fprintf(stderr, "leakgated: cannot read the TLS %s: %s\n", what, line);
+	}
+	lg_diag_release(&d);
 	return buf;
 }
 
@@ -432,10 +435,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "leakgated: warning: listening on %s without TLS: tokens and findings cross the "
 				"network in clear text; give --tls-cert and --tls-key (and --require-tls)\n", listen);
 	}
-	if (cert_path && (!(cert = read_pem(cert_path)) || !(tlskey = read_pem(key_path)))) {
-		fprintf(stderr, "leakgated: cannot read the TLS certificate or key (%s, %s)\n", cert_path, key_path);
+	if (cert_path && (!(cert = read_pem(cert_path, "certificate")) || !(tlskey = read_pem(key_path, "key"))))
 		goto out;
-	}
 	if (!srv.db_path)
 		srv.db_path = lg_store_default_path();
 	if (!srv.cache_dir)

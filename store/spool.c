@@ -20,7 +20,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "loader.h"
+#include "file.h"
 #include "store.h"
 #include "vec.h"
 
@@ -83,20 +83,6 @@ static int lock_until(int fd, int64_t deadline_ms)
 	}
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 int lg_spool_append(const char *db_path, const struct lg_event *ev, int64_t deadline_ms,
 		    struct lg_diag *d)
 {
@@ -146,7 +132,7 @@ int lg_spool_append_line(const char *db_path, const char *line, int64_t deadline
 		}
 		memcpy(full, line, len);
 		full[len] = '\n';
-		bad = write_all(fd, full, len + 1) < 0 || fsync(fd) < 0;
+		bad = lg_fd_write_all(fd, full, len + 1) < 0 || fsync(fd) < 0;
 		free(full);
 		if (!bad) {
 			err = LG_OK;
@@ -245,7 +231,7 @@ static int keep_rejected(const char *spool, const char *line, size_t len)
 	free(path);
 	if (fd < 0)
 		return -1;
-	ok = write_all(fd, line, len) == 0 && write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
+	ok = lg_fd_write_all(fd, line, len) == 0 && lg_fd_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0;
 	close(fd);
 	return ok ? 0 : -1;
 }

@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "fingerprint.h"
-#include "loader.h"
+#include "file.h"
 #include "paths.h"
 #include "store.h"
 
@@ -344,37 +344,35 @@ static char *marker_path(const char *marker_dir, const char *abs)
 /* The id a marker remembers, into id (33 bytes); 0, or -1 when there is no marker. */
 static int marker_read(const char *file, char id[33])
 {
-	FILE *f = file ? fopen(file, "re") : NULL;
-	int ok;
+	char *text = NULL;
+	size_t len = 0, n = 0;
 
-	if (!f)
+	if (!file || lg_file_read(file, 64 * 1024, &text, &len, NULL))
 		return -1;
-	ok = fscanf(f, "%32[0-9a-f]", id) == 1 && strlen(id) == 32;
-	fclose(f);
-	return ok ? 0 : -1;
+	while (n < 32 && n < len && strchr("0123456789abcdef", text[n]) && text[n])
+		n++;
+	memcpy(id, text, n);
+	id[n] = '\0';
+	free(text);
+	return n == 32 ? 0 : -1;
 }
 
+/*
+ * Remember the database's id for its path. When this cannot be written,
+ * the next open tries again: the marker only adds a check, it never
+ * decides anything by its absence.
+ */
 static void marker_write(const char *file, const char *id, const char *abs)
 {
-	char *dir = strdup(file), *slash = dir ? strrchr(dir, '/') : NULL, *tmp = NULL;
-	FILE *f;
+	char *dir = lg_dirname(file), *line = NULL;
 
-	if (slash) {
-		*slash = '\0';
+	if (dir)
 		lg_mkdir_p(dir, 0700);
-	}
 	free(dir);
-	if (asprintf(&tmp, "%s.%ld.tmp", file, (long)getpid()) < 0)
+	if (asprintf(&line, "%s %s\n", id, abs) < 0)
 		return;
-	f = fopen(tmp, "wxe");
-	if (f) {
-		int ok = fprintf(f, "%s %s\n", id, abs) > 0;
-		ok &= fflush(f) == 0 && fsync(fileno(f)) == 0;
-		ok &= fclose(f) == 0;
-		if (!ok || rename(tmp, file) < 0)
-			unlink(tmp);
-	}
-	free(tmp);
+	(void)lg_file_write_atomic(file, line, strlen(line), 0600, 0, NULL);
+	free(line);
 }
 
 int lg_store_forget(const char *path, const char *marker_dir, struct lg_diag *d)

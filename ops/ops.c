@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "file.h"
 #include "loader.h"
 #include "ops.h"
 #include "ruleset.h"
@@ -33,8 +34,23 @@
 #define OPS_REASON_MAX 2000
 #define OPS_GLOB_MAX 4096
 #define OPS_NAME_MAX 200
-/* Memory an isolated check may use. */
+/*
+ * Memory (address space) an isolated check may use. AddressSanitizer
+ * reserves terabytes of address space for its shadow memory, so a
+ * sanitizer build cannot run under this limit: there the CPU limit and
+ * the deadline still hold, the memory limit does not.
+ */
 #define OPS_CHECK_MEMORY (2ull << 30)
+#if defined(__SANITIZE_ADDRESS__)
+#define OPS_CHECK_MEMORY_LIMITED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OPS_CHECK_MEMORY_LIMITED 0
+#endif
+#endif
+#ifndef OPS_CHECK_MEMORY_LIMITED
+#define OPS_CHECK_MEMORY_LIMITED 1
+#endif
 
 /* ---- the rule set ---- */
 
@@ -241,21 +257,6 @@ static json_t *verdict_of(int err, size_t examples, json_t *findings, const stru
 	return v;
 }
 
-/* Write all of buf to fd; 0 or -1. */
-static int put_all(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, buf, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		buf += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /*
  * Run `prog rules check-candidate` on the request (a JSON document) with a
  * CPU-time and memory limit and a wall-clock deadline; its verdict JSON
@@ -276,7 +277,7 @@ static int run_isolated(const char *prog, int seconds, const char *rule_id, cons
 		return LG_EIO;
 	}
 	unlink(in_path);
-	if (put_all(in, request, strlen(request)) || lseek(in, 0, SEEK_SET) != 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
+	if (lg_fd_write_all(in, request, strlen(request)) || lseek(in, 0, SEEK_SET) != 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
 		lg_diag_add(d, NULL, NULL, NULL, "cannot hand the rule to its check: %s", strerror(errno));
 		err = LG_EIO;
 		goto out;
@@ -289,7 +290,7 @@ static int run_isolated(const char *prog, int seconds, const char *rule_id, cons
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (dup2(in, 0) < 0 || dup2(pipefd[1], 1) < 0 || setrlimit(RLIMIT_CPU, &cpu) < 0 ||
-		    setrlimit(RLIMIT_AS, &mem) < 0)
+		    (OPS_CHECK_MEMORY_LIMITED && setrlimit(RLIMIT_AS, &mem) < 0))
 			_exit(126);
 		execl(prog, prog, "rules", "check-candidate", (char *)NULL);
 		_exit(127);
