@@ -16,7 +16,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <sqlite3.h>
 
 #include "selftest.h"
 #include "ops.h"
@@ -712,20 +711,12 @@ static void mprintf(struct mbuf *b, const char *fmt, ...)
 		b->err = err;
 }
 
-static void metrics_histogram(struct mbuf *b, sqlite3 *db, const char *name, const char *help,
-			      const char *metric, double scale, long long count, long long sum)
+static void metrics_histogram(struct mbuf *b, const char *name, const char *help,
+			      const struct lg_metric_bucket *v, size_t n, double scale, long long count, long long sum)
 {
-	sqlite3_stmt *q = NULL;
-
 	mprintf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	if (sqlite3_prepare_v2(db, "SELECT le, events FROM event_buckets WHERE metric = ? ORDER BY le", -1, &q,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, metric, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			mprintf(b, "%s_bucket{le=\"%g\"} %lld\n", name, sqlite3_column_int64(q, 0) / scale,
-				(long long)sqlite3_column_int64(q, 1));
-	}
-	sqlite3_finalize(q);
+	for (size_t i = 0; i < n; i++)
+		mprintf(b, "%s_bucket{le=\"%g\"} %lld\n", name, (double)v[i].le / scale, (long long)v[i].events);
 	mprintf(b, "%s_bucket{le=\"+Inf\"} %lld\n", name, count);
 	if (scale != 1)
 		mprintf(b, "%s_sum %.3f\n", name, sum / scale);
@@ -738,38 +729,22 @@ static enum MHD_Result metrics(struct server *srv, struct MHD_Connection *c, str
 {
 	struct lg_store *st = srv_store(srv);
 	struct mbuf b = MBUF_INIT;
-	sqlite3_stmt *q = NULL;
-	long long n = 0, dur = 0, bytes = 0;
+	struct lg_store_metrics m;
+	int err;
 
 	if (!st)
 		return db_unavailable(c, r);
-	/* Totals kept as events are added (store.c, migration 3): no scan of the history. */
+	/* Totals kept as events are added (store/metrics.c): no scan of the history. */
+	if ((err = lg_store_metrics(st, &m)))
+		return error_reply(c, r, err == LG_EBUSY ? 503 : 500, "internal", NULL, "the metrics cannot be read");
 	mprintf(&b, "# HELP leakgate_pushes_total Pushes checked by the hook, by decision.\n"
 		    "# TYPE leakgate_pushes_total counter\n");
-	for (size_t i = 0; lg_event_kinds[i]; i++) {
-		long long k = 0;
-		if (sqlite3_prepare_v2(lg_store_db(st), "SELECT events FROM event_totals WHERE kind = ?", -1, &q,
-				       NULL) == SQLITE_OK) {
-			sqlite3_bind_text(q, 1, lg_event_kinds[i], -1, SQLITE_STATIC);
-			if (sqlite3_step(q) == SQLITE_ROW)
-				k = sqlite3_column_int64(q, 0);
-		}
-		sqlite3_finalize(q);
-		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", lg_event_kinds[i], k);
-	}
-	if (sqlite3_prepare_v2(lg_store_db(st),
-			       "SELECT total(events), total(duration_ms), total(bytes_scanned) FROM event_totals", -1,
-			       &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW) {
-		n = (long long)sqlite3_column_double(q, 0);
-		dur = (long long)sqlite3_column_double(q, 1);
-		bytes = (long long)sqlite3_column_double(q, 2);
-	}
-	sqlite3_finalize(q);
-	metrics_histogram(&b, lg_store_db(st), "leakgate_push_duration_seconds", "Time the hook took per push.",
-			  "duration_ms", 1000, n, dur);
-	metrics_histogram(&b, lg_store_db(st), "leakgate_scan_bytes", "Bytes scanned per push.", "bytes_scanned", 1,
-			  n, bytes);
+	for (size_t i = 0; lg_event_kinds[i] && i < sizeof(m.by_kind) / sizeof(m.by_kind[0]); i++)
+		mprintf(&b, "leakgate_pushes_total{kind=\"%s\"} %lld\n", lg_event_kinds[i], (long long)m.by_kind[i]);
+	metrics_histogram(&b, "leakgate_push_duration_seconds", "Time the hook took per push.", m.duration,
+			  m.nduration, 1000, (long long)m.events, (long long)m.duration_ms);
+	metrics_histogram(&b, "leakgate_scan_bytes", "Bytes scanned per push.", m.bytes, m.nbytes, 1,
+			  (long long)m.events, (long long)m.bytes_scanned);
 	pthread_rwlock_rdlock(&srv->rs_lock);
 	mprintf(&b, "# HELP leakgate_ruleset_info The live rule set.\n# TYPE leakgate_ruleset_info gauge\n"
 		    "leakgate_ruleset_info{hash=\"%s\",rules=\"%zu\"} 1\n",

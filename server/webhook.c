@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <sqlite3.h>
 
 #include "server.h"
 
@@ -23,58 +22,15 @@
 #define WEBHOOK_RETRY_MAX_MS (300 * 1000)
 #define WEBHOOK_TIMEOUT_S 10L
 
-struct cursor {
-	int64_t last_id;
-	int attempts;
-	int64_t next_ms;
-};
-
-/* The delivery state of url; a new URL starts after the newest event. */
-static int cursor_get(struct lg_store *st, const char *url, struct cursor *c)
+/* A delivery problem on stderr at most once a minute per URL (the database may stay away for long). */
+static void complain(int64_t *last_ms, const char *url, const char *what, int err)
 {
-	sqlite3 *db = lg_store_db(st);
-	sqlite3_stmt *q = NULL;
-	int found = 0;
+	int64_t now = lg_now_ms();
 
-	memset(c, 0, sizeof(*c));
-	if (sqlite3_prepare_v2(db, "SELECT last_event_id, attempts, next_ms FROM webhook_cursors WHERE url = ?",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(q, 1, url, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		c->last_id = sqlite3_column_int64(q, 0);
-		c->attempts = sqlite3_column_int(q, 1);
-		c->next_ms = sqlite3_column_int64(q, 2);
-		found = 1;
-	}
-	sqlite3_finalize(q);
-	if (found)
-		return 0;
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO webhook_cursors (url, last_event_id)"
-				   " SELECT ?, coalesce(max(id), 0) FROM events",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(q, 1, url, -1, SQLITE_TRANSIENT);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
-	return cursor_get(st, url, c);
-}
-
-static void cursor_put(struct lg_store *st, const char *url, const struct cursor *c, const char *error)
-{
-	sqlite3_stmt *q = NULL;
-
-	if (sqlite3_prepare_v2(lg_store_db(st), "UPDATE webhook_cursors SET last_event_id = ?, attempts = ?,"
-						" next_ms = ?, last_error = ? WHERE url = ?",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (now - *last_ms < 60000)
 		return;
-	sqlite3_bind_int64(q, 1, c->last_id);
-	sqlite3_bind_int(q, 2, c->attempts);
-	sqlite3_bind_int64(q, 3, c->next_ms);
-	sqlite3_bind_text(q, 4, error ? error : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 5, url, -1, SQLITE_TRANSIENT);
-	sqlite3_step(q);
-	sqlite3_finalize(q);
+	*last_ms = now;
+	fprintf(stderr, "leakgated: webhook %s: %s: %s\n", url, what, lg_strerror(err));
 }
 
 static size_t discard(char *p, size_t size, size_t n, void *ctx)
@@ -115,17 +71,24 @@ static int post(CURL *curl, const char *url, const char *body, char *err, size_t
 	return 0;
 }
 
-static void deliver(struct server *srv, struct lg_store *st, CURL *curl, const char *url)
+static void deliver(struct server *srv, struct lg_store *st, CURL *curl, const char *url, int64_t *complained)
 {
-	struct cursor c;
+	struct lg_webhook_cursor c;
 	json_t *events = NULL, *ev;
 	size_t i;
 	char err[256] = "";
+	int e;
 
-	if (cursor_get(st, url, &c) || lg_now_ms() < c.next_ms)
+	if ((e = lg_store_webhook_cursor(st, url, &c))) {
+		complain(complained, url, "cannot read where delivery stands; will try again", e);
 		return;
-	if (lg_store_events_after(st, c.last_id, WEBHOOK_KINDS, WEBHOOK_BATCH, &events))
+	}
+	if (lg_now_ms() < c.next_ms)
 		return;
+	if ((e = lg_store_events_after(st, c.last_id, WEBHOOK_KINDS, WEBHOOK_BATCH, &events))) {
+		complain(complained, url, "cannot read the events to deliver; will try again", e);
+		return;
+	}
 	json_array_foreach(events, i, ev) {
 		json_t *doc = json_pack("{s:s, s:O}", "source", "leakgate", "event", ev);
 		char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
@@ -139,7 +102,8 @@ static void deliver(struct server *srv, struct lg_store *st, CURL *curl, const c
 			for (int k = 1; k < c.attempts && delay < WEBHOOK_RETRY_MAX_MS; k++)
 				delay *= 2;
 			c.next_ms = lg_now_ms() + (delay < WEBHOOK_RETRY_MAX_MS ? delay : WEBHOOK_RETRY_MAX_MS);
-			cursor_put(st, url, &c, err);
+			if ((e = lg_store_webhook_cursor_put(st, url, &c, err)))
+				complain(complained, url, "cannot record the failed attempt", e);
 			fprintf(stderr, "leakgated: webhook %s: event %lld not delivered (%s); retry #%d in %lld s\n",
 				url, (long long)json_integer_value(json_object_get(ev, "id")), err, c.attempts,
 				(long long)((c.next_ms - lg_now_ms() + 999) / 1000));
@@ -148,7 +112,11 @@ static void deliver(struct server *srv, struct lg_store *st, CURL *curl, const c
 		c.last_id = json_integer_value(json_object_get(ev, "id"));
 		c.attempts = 0;
 		c.next_ms = 0;
-		cursor_put(st, url, &c, NULL);
+		if ((e = lg_store_webhook_cursor_put(st, url, &c, NULL))) {
+			/* At least once: the event may be delivered again after a restart. */
+			complain(complained, url, "delivered, but cannot record it (it may be delivered again)", e);
+			break;
+		}
 		if (srv->stopping)
 			break;
 	}
@@ -161,19 +129,28 @@ void *webhook_main(void *arg)
 	struct lg_store *st = NULL;
 	struct lg_diag d;
 	CURL *curl = curl_easy_init();
+	int64_t *complained = NULL;
 
 	lg_diag_init(&d);
 	if (!curl || lg_store_open(&st, srv->db_path, 0, &d)) {
 		fprintf(stderr, "leakgated: webhooks disabled: cannot start the delivery thread\n");
 		goto out;
 	}
+	complained = calloc(srv->nwebhooks ? srv->nwebhooks : 1, sizeof(*complained));
+	if (!complained) {
+		fprintf(stderr, "leakgated: webhooks disabled: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < srv->nwebhooks; i++)
+		complained[i] = INT64_MIN / 2;
 	while (!srv->stopping) {
 		for (size_t i = 0; i < srv->nwebhooks && !srv->stopping; i++)
-			deliver(srv, st, curl, srv->webhooks[i]);
+			deliver(srv, st, curl, srv->webhooks[i], &complained[i]);
 		for (int t = 0; t < WEBHOOK_POLL_MS / 50 && !srv->stopping; t++)
 			usleep(50 * 1000);
 	}
 out:
+	free(complained);
 	lg_store_close(st);
 	if (curl)
 		curl_easy_cleanup(curl);

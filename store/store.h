@@ -232,4 +232,33 @@ int lg_store_tokens_list(struct lg_store *st, struct json_t **out);
 /* Custom rules and rule states: {"custom": {id: rule}, "states": {id: bool}}. */
 int lg_store_rules_admin(struct lg_store *st, struct json_t **out);
 
+/* ---- metrics and webhook delivery ---- */
+
+/* Histogram buckets kept as events are added (migration 3). */
+#define LG_METRIC_BUCKETS_MAX 32
+struct lg_metric_bucket {
+	int64_t le;     /* upper bound, in the metric's unit (milliseconds, bytes) */
+	int64_t events; /* events at or under it */
+};
+struct lg_store_metrics {
+	int64_t by_kind[8]; /* events of each lg_event_kinds[i] */
+	int64_t events, duration_ms, bytes_scanned;
+	struct lg_metric_bucket duration[LG_METRIC_BUCKETS_MAX], bytes[LG_METRIC_BUCKETS_MAX];
+	size_t nduration, nbytes;
+};
+/* The totals /metrics shows, without reading the history; LG_OK or the step's error. */
+int lg_store_metrics(struct lg_store *st, struct lg_store_metrics *m);
+
+/* Where the delivery of events to one webhook URL stands. */
+struct lg_webhook_cursor {
+	int64_t last_id; /* the last event delivered */
+	int attempts;    /* failed attempts at the next one */
+	int64_t next_ms; /* no attempt before this time */
+};
+/* url's cursor; a URL seen for the first time starts after the newest event. */
+int lg_store_webhook_cursor(struct lg_store *st, const char *url, struct lg_webhook_cursor *c);
+/* Record url's cursor and the last delivery error (NULL: none). */
+int lg_store_webhook_cursor_put(struct lg_store *st, const char *url, const struct lg_webhook_cursor *c,
+				const char *error);
+
 #endif
