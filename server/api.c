@@ -46,9 +46,11 @@ struct req {
 	int job_err;
 	json_t *job_verdict;
 	struct lg_diag job_diag;
+	json_t *job_findings; /* JOB_SCAN */
+	char job_why[400];
 };
 
-enum { JOB_NONE, JOB_TEST, JOB_ADD, JOB_UPDATE };
+enum { JOB_NONE, JOB_TEST, JOB_ADD, JOB_UPDATE, JOB_SCAN };
 
 /* ---- replies ---- */
 
@@ -483,24 +485,92 @@ static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, 
 	return MHD_YES;
 }
 
+/* ---- scan ---- */
+
+/* Pieces a scan is fed in: the deadline is looked at between them. */
+#define SCAN_PIECE (64u << 10)
+
+/*
+ * On a worker: scan the text with the live rule set, within the time
+ * budget (--rule-check-seconds): past it the scan stops and the answer
+ * says it is incomplete. A piece is 64 KiB and every confirmation is
+ * bounded by PCRE2's match limit, so the budget is overrun by little.
+ */
+static void run_scan(struct srv_job *j)
+{
+	struct req *r = (struct req *)((char *)j - offsetof(struct req, job));
+	struct server *srv = r->srv;
+	int64_t deadline = lg_now_ms() + 1000LL * (srv->check_seconds > 0 ? srv->check_seconds : 10);
+	volatile int stop = 0;
+	struct lg_scanner *sc;
+	int err;
+
+	if (!(r->job_findings = json_array())) {
+		r->job_err = LG_ENOMEM;
+		return;
+	}
+	sc = srv_scanner_acquire(srv);
+	if (!sc) {
+		srv_scanner_release(srv);
+		r->job_err = LG_ENOMEM;
+		snprintf(r->job_why, sizeof(r->job_why), "no scanner available (out of memory)");
+		return;
+	}
+	lg_scanner_set_cancel(sc, &stop);
+	err = lg_scan_begin(sc, r->job_path, collect_finding, r->job_findings);
+	for (size_t off = 0; !err && off < r->job_text_len; off += SCAN_PIECE) {
+		size_t n = r->job_text_len - off < SCAN_PIECE ? r->job_text_len - off : SCAN_PIECE;
+		if (lg_now_ms() >= deadline)
+			stop = 1;
+		err = lg_scan_feed(sc, r->job_text + off, n);
+	}
+	if (!err)
+		err = lg_scan_end(sc);
+	else
+		(void)lg_scan_end(sc); /* the scan already failed: end it, keep the first error */
+	if (err) {
+		if (err == LG_ECANCELED)
+			snprintf(r->job_why, sizeof(r->job_why),
+				 "the scan took more than %d s (--rule-check-seconds) and was stopped",
+				 srv->check_seconds > 0 ? srv->check_seconds : 10);
+		else
+			snprintf(r->job_why, sizeof(r->job_why), "%s", lg_scanner_error(sc));
+	}
+	lg_scanner_set_cancel(sc, NULL);
+	srv_scanner_release(srv);
+	r->job_err = err;
+}
+
+static enum MHD_Result scan_reply(struct MHD_Connection *c, struct req *r)
+{
+	json_t *findings = r->job_findings;
+
+	if (!findings)
+		return error_reply(c, r, 500, "internal", NULL, "out of memory");
+	r->job_findings = NULL;
+	if (r->job_err)
+		return incomplete_reply(c, r, r->job_err, r->job_why, findings);
+	return reply(c, r, 200, json_pack("{s:o, s:I}", "findings", findings, "count",
+					  (json_int_t)json_array_size(findings)));
+}
+
 /* The answer of a request whose slow work is done. */
 static enum MHD_Result job_reply(struct MHD_Connection *c, struct req *r)
 {
 	if (r->job.busy)
 		return error_reply(c, r, 503, "busy", NULL,
 				   "too many rule checks are running or waiting: try again in a few seconds");
+	if (r->job_kind == JOB_SCAN)
+		return scan_reply(c, r);
 	return r->job_kind == JOB_TEST ? rules_test_reply(c, r) : rule_put_reply(c, r);
 }
-
-/* ---- scan ---- */
 
 static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct req *r)
 {
 	enum MHD_Result ret = MHD_NO;
-	json_t *body = parse_body(c, r, &ret), *text, *path, *findings;
-	struct lg_scanner *sc;
-	int err;
+	json_t *body = parse_body(c, r, &ret), *text, *path;
 
+	(void)srv;
 	if (!body)
 		return ret;
 	text = json_object_get(body, "text");
@@ -510,26 +580,21 @@ static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct
 		return error_reply(c, r, 400, "bad_request", NULL,
 				   "expected {\"text\": \"...\"} (and optionally \"path\")");
 	}
-	findings = json_array();
-	sc = srv_scanner_acquire(srv);
-	err = sc ? lg_scan_buffer(sc, path ? json_string_value(path) : NULL, json_string_value(text),
-				  json_string_length(text), collect_finding, findings)
-		 : LG_ENOMEM;
-	if (err && sc) {
-		char why[400];
-		snprintf(why, sizeof(why), "%s", lg_scanner_error(sc));
-		srv_scanner_release(srv);
+	r->job_text_len = json_string_length(text);
+	r->job_text = malloc(r->job_text_len + 1);
+	r->job_path = path ? strdup(json_string_value(path)) : NULL;
+	if (!r->job_text || (path && !r->job_path)) {
 		json_decref(body);
-		return incomplete_reply(c, r, err, why, findings);
+		return error_reply(c, r, 500, "internal", NULL, "out of memory");
 	}
-	srv_scanner_release(srv);
+	memcpy(r->job_text, json_string_value(text), r->job_text_len + 1);
 	json_decref(body);
-	if (err) {
-		json_decref(findings);
-		return error_reply(c, r, 500, "internal", NULL, "no scanner available");
-	}
-	return reply(c, r, 200, json_pack("{s:o, s:I}", "findings", findings, "count",
-					  (json_int_t)json_array_size(findings)));
+	/* Off the request threads, with a time budget (run_scan). */
+	r->job_kind = JOB_SCAN;
+	r->job.run = run_scan;
+	srv_guard_request(c, GUARD_SUSPENDED);
+	srv_work_submit(&r->job);
+	return MHD_YES;
 }
 
 /* ---- exemptions ---- */
@@ -1031,6 +1096,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	free(r->cache_key);
 	json_decref(r->job_rule);
 	json_decref(r->job_verdict);
+	json_decref(r->job_findings);
 	free(r->job_text);
 	free(r->job_path);
 	lg_diag_release(&r->job_diag);

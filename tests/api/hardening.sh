@@ -121,6 +121,49 @@ done
 is "$other" 0 "4: each slow check ends as invalid for its time, or 503 (busy), never a hang ($timed timed out, $busy busy)"
 [ "$timed" -ge 1 ]
 ok $? "4: at least one was checked, and refused for its time, naming the rule and field"
+# POST /api/v1/scan runs off the request threads too: eight scans of about
+# 900 kB with thousands of findings each, at once, while /healthz is probed.
+awk 'BEGIN { srand(7); a = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"; n = 0
+	while (n < 900000) { k = ""; for (i = 0; i < 16; i++) k = k substr(a, int(rand() * 32) + 1, 1)
+		l = sprintf("node%d.key = AKIA%s", n, k); print l; n += length(l) + 1 } }' >"$T/many.txt"
+jq -Rs '{text: ., path: "deploy/keys.txt"}' "$T/many.txt" >"$T/many.json"
+"$LG" scan --format json "$T/many.txt" >"$T/many.cli.json" 2>/dev/null
+want=$(jq '.findings | length' "$T/many.cli.json")
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+	curl -s -m 90 -o "$T/scan.$i" -w '%{http_code}\n' -H "Authorization: Bearer $READ" \
+		-H 'Content-Type: application/json' --data-binary @"$T/many.json" "$BASE/api/v1/scan" >"$T/scan.$i.code" &
+	pids="$pids $!"
+done
+hz_bad=0
+for k in 1 2 3 4 5; do
+	c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/healthz")
+	[ "$c" = 200 ] || hz_bad=$((hz_bad + 1))
+	sleep 0.2
+done
+for p in $pids; do
+	wait "$p"
+done
+is "$hz_bad" 0 "4: /healthz answers while eight large scans are queued or running"
+full=0 busy=0 other=0
+for i in 1 2 3 4 5 6 7 8; do
+	c=$(cat "$T/scan.$i.code")
+	if [ "$c" = 200 ] && [ "$(jq '.count' "$T/scan.$i")" = "$want" ]; then
+		full=$((full + 1))
+	elif [ "$c" = 422 ] && jq_ok '.error.code == "scan_incomplete" and (.error.message | test("took more than 2 s"))' "$T/scan.$i"; then
+		full=$((full + 1)) # stopped for its time, and says so
+	elif [ "$c" = 503 ] && jq_ok '.error.code == "busy"' "$T/scan.$i"; then
+		busy=$((busy + 1))
+	else
+		other=$((other + 1))
+		diag "  scan $i: status $c: $(head -c 300 "$T/scan.$i")"
+	fi
+done
+[ "$want" -gt 1000 ]
+ok $? "4: the text has thousands of findings for the CLI ($want)"
+is "$other" 0 "4: each scan is complete ($want findings) or says why not, or is 503 busy ($full answered, $busy busy)"
+[ "$full" -ge 2 ]
+ok $? "4: at least two scans were answered"
 apost_slow=$(printf '%s' "$SLOW" | jq -c '.rule')
 req POST /api/v1/rules "$ADMIN" "$apost_slow"
 status_is 422 "4: POST /api/v1/rules with it is refused (422) within the limit"
