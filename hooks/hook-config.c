@@ -144,7 +144,8 @@ static int note_unknown(const git_config_entry *e, void *payload)
 	struct hook_config *c = payload;
 	char *name;
 
-	if (is_known(e->name))
+	/* Config names are case-insensitive in their section. */
+	if (strncasecmp(e->name, "leakgate.", 9) || is_known(e->name))
 		return 0;
 	for (size_t i = 0; i < c->unknown.n; i++)
 		if (!strcasecmp(LG_VEC_AT(&c->unknown, char *, i), e->name))
@@ -268,7 +269,12 @@ int hook_config_load(struct hook_config *c, const char *git_dir, struct lg_diag 
 		c->advertise_options = b;
 	load_list(c, cfg, HK_RULES, c->packs, &c->npacks, d);
 	load_list(c, cfg, HK_DISABLE_RULE, c->disabled, &c->ndisabled, d);
-	if (git_config_foreach_match(cfg, "^leakgate\\.", note_unknown, c) < 0) {
+	/*
+	 * Every entry, filtered by name in note_unknown: libgit2 1.5's regex
+	 * match (git_config_foreach_match) leaks its match data on every entry
+	 * that does not match.
+	 */
+	if (git_config_foreach(cfg, note_unknown, c) < 0) {
 		lg_diag_add(d, NULL, NULL, NULL, "cannot list the leakgate settings");
 		err = LG_ERROR;
 	}
