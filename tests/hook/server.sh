@@ -18,11 +18,14 @@ start_server() {
 	"${1:-$HOOK}" --serve "$SOCK" 2>>"$SLOG" &
 	SPID=$!
 	_w=0
-	while [ ! -S "$SOCK" ] && [ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
+	# Ready when it says so: a stale socket file left by a killed server
+	# exists before the new one has bound it (under ASan that takes a while).
+	while ! grep -q "serving on $SOCK (pid $SPID)" "$SLOG" 2>/dev/null &&
+		[ $_w -lt 600 ] && kill -0 "$SPID" 2>/dev/null; do
 		sleep 0.05
 		_w=$((_w + 1))
 	done
-	[ -S "$SOCK" ]
+	[ -S "$SOCK" ] && grep -q "serving on $SOCK (pid $SPID)" "$SLOG"
 }
 stop_server() {
 	[ -n "$SPID" ] || return 0
