@@ -213,7 +213,9 @@ warm_up() {
 	# cache; keep that out of the measurements, and check the hook works.
 	local w=$scratch/warm
 	warm_ns=0 warm2_ns=0
-	rm -rf "$w" "$LEAKGATE_CACHE_DIR" "$scratch"/leakgate.db*
+	# A fresh database: its marker (beside the key) goes too, or the hook
+	# rightly reports the database of the last run as vanished.
+	rm -rf "$w" "$LEAKGATE_CACHE_DIR" "$scratch"/leakgate.db* "$scratch/databases"
 	git init -q "$w/client"
 	echo "push-bench warm-up" > "$w/client/README"
 	git -C "$w/client" add README

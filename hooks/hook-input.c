@@ -252,7 +252,15 @@ static int load_rules(struct hook *h)
 	struct lg_diag d;
 	char msg[700];
 	int err;
-	int want_config = h->cfg.npacks || h->cfg.ndisabled || h->cfg.cache_dir || h->cfg.key_file;
+	/*
+	 * Only packs and disabled rules change what is checked. A cache folder
+	 * or key file in the settings changes where compiled rules are kept,
+	 * not which rules there are: the built-in set loaded at start (or by
+	 * the hook server, before forking) is the same set, already checked
+	 * against its cache's MAC, and loading it again costs a whole cache
+	 * read per push (5 MB, HMAC and deserialization: about 15 ms).
+	 */
+	int want_config = h->cfg.npacks || h->cfg.ndisabled;
 
 	if (h->store && !want_config && !h->rule_changes && h->rules_loaded)
 		return LG_OK; /* the built-in rules loaded at start are the ones */
