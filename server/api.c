@@ -559,7 +559,9 @@ static enum MHD_Result job_reply(struct MHD_Connection *c, struct req *r)
 {
 	if (r->job.busy)
 		return error_reply(c, r, 503, "busy", NULL,
-				   "too many rule checks are running or waiting: try again in a few seconds");
+				   r->job_kind == JOB_SCAN
+					   ? "too many scans are running or waiting: try again in a few seconds"
+					   : "too many rule checks are running or waiting: try again in a few seconds");
 	if (r->job_kind == JOB_SCAN)
 		return scan_reply(c, r);
 	return r->job_kind == JOB_TEST ? rules_test_reply(c, r) : rule_put_reply(c, r);
@@ -592,6 +594,10 @@ static enum MHD_Result scan(struct server *srv, struct MHD_Connection *c, struct
 	/* Off the request threads, with a time budget (run_scan). */
 	r->job_kind = JOB_SCAN;
 	r->job.run = run_scan;
+	r->job.scan = 1;
+	r->job.bytes = r->job_text_len;
+	/* Still waiting after WORK_WAIT_MS, it is answered busy, not run. */
+	r->job.deadline_ms = lg_now_ms() + WORK_WAIT_MS;
 	srv_guard_request(c, GUARD_SUSPENDED);
 	srv_work_submit(&r->job);
 	return MHD_YES;

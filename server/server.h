@@ -89,8 +89,13 @@ struct srv_job {
 	void (*run)(struct srv_job *j);
 	struct MHD_Connection *c;
 	int done; /* set (atomically) once run() returned, or when it was refused */
-	int busy; /* refused: the queue was full or the daemon is stopping */
+	int busy; /* refused: the queue was full, the daemon is stopping, or its deadline passed waiting */
+	int scan; /* a scan over the live rules (its own queue limits), not a rule check */
+	size_t bytes; /* a scan's text, counted against the queue's limit */
+	int64_t deadline_ms; /* not run when its turn comes after this (0: no deadline) */
 };
+/* A scan still waiting for a worker this long after it came is answered busy. */
+#define WORK_WAIT_MS 30000
 int srv_work_start(void);
 void srv_work_stop(void);
 /* Suspend j->c and queue j; -1 when refused (j->busy set, the connection resumed). */

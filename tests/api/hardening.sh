@@ -164,6 +164,30 @@ ok $? "4: the text has thousands of findings for the CLI ($want)"
 is "$other" 0 "4: each scan is complete ($want findings) or says why not, or is 503 busy ($full answered, $busy busy)"
 [ "$full" -ge 2 ]
 ok $? "4: at least two scans were answered"
+# A burst of small scans is queued, not refused: scans have a queue of
+# their own (64 waiting). Two slow rule checks hold both workers; forty
+# small scans sent meanwhile wait for them and are all answered.
+awk 'BEGIN { for (i = 0; i < 120; i++) printf "setting_%03d = \"value number %d of the service\"\n", i, i
+	print "aws_access_key_id = \"AKIAQYLPMN5HFIQR7XQZ\"" }' >"$T/small.txt"
+jq -Rs '{text: ., path: "settings.py"}' "$T/small.txt" >"$T/small.json"
+pids=""
+for i in 1 2; do
+	curl -s -m 90 -o /dev/null -H "Authorization: Bearer $READ" -H 'Content-Type: application/json' \
+		--data-binary "$SLOW" "$BASE/api/v1/rules/test" &
+	pids="$pids $!"
+done
+sleep 0.5
+seq 40 | xargs -P 40 -I{} sh -c 'curl -s -m 60 -o "$1/small.{}" -w "%{http_code}\n" -H "Authorization: Bearer $2" \
+	-H "Content-Type: application/json" --data-binary @"$1/small.json" "$3/api/v1/scan" >"$1/small.{}.code"' _ "$T" "$READ" "$BASE"
+for p in $pids; do
+	wait "$p"
+done
+small_ok=0
+for i in $(seq 40); do
+	[ "$(cat "$T/small.$i.code")" = 200 ] && [ "$(jq '.count' "$T/small.$i" 2>/dev/null)" = 1 ] && small_ok=$((small_ok + 1))
+done
+[ "$small_ok" = 40 ] || diag "  codes: $(cat "$T"/small.*.code | sort | uniq -c | tr '\n' ' ')"
+is "$small_ok" 40 "4: forty small scans sent while two slow rule checks run are all answered with their finding, none refused as busy"
 apost_slow=$(printf '%s' "$SLOW" | jq -c '.rule')
 req POST /api/v1/rules "$ADMIN" "$apost_slow"
 status_is 422 "4: POST /api/v1/rules with it is refused (422) within the limit"
