@@ -40,7 +40,16 @@
 #      then copies the events table into itself until it holds N events and
 #      times the same requests again: the ratio shows whether a request's
 #      cost grows with the history.
-#   5. prints a summary block (also written to <scratch>/summary.txt).
+#   5. slow clients (--slow N, 0 to skip): /healthz and one API read
+#      (GET /api/v1/rules/aws-access-key-id, read token) are probed one
+#      after another for --slow-seconds, first with nothing else connected,
+#      then while N slow-loris connections (tests/slowclients: a request
+#      line, then a header line every 3 s, never the end of the headers;
+#      reopened at once when cut) come from 127.0.0.2-127.0.0.9 in turn, so
+#      that no address is over --max-connections-per-ip: probes answered,
+#      median, p99 and slowest answer time of each, and how many slow
+#      connections the daemon cut.
+#   6. prints a summary block (also written to <scratch>/summary.txt).
 # Targets, reported and never asserted: no errors, p99 under 50 ms for the
 # reads. The exit status is 0 unless something fails to run (the daemon does
 # not start or dies, wrk or the set-up fails); the daemon is stopped on exit.
@@ -53,6 +62,10 @@
 #   --history N      grow the events to N for step 4 (default 250000; 0: skip)
 #   --pushers N      parallel push clients during the events run (default 4)
 #   --pushes N       pushes per client (default 10)
+#   --slow N         slow clients for step 5 (default 1000; 0: skip)
+#   --slow-seconds S probing time of step 5, each half (default 15)
+#   --slowclients P  the slowclients program (default <build>/tests/slowclients,
+#                    built with make when missing; give one for an older build)
 #   --port N         listen on this loopback port (default: a free one)
 #   --scratch DIR    scratch folder, emptied first (default /tmp/apiload)
 #   --build DIR      leakgate build folder (default <source>/build)
@@ -64,7 +77,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 duration=15s conns=100 wthreads=2 nevents=2000 nhistory=250000 npushers=4 npushes=10 port=""
-scratch=/tmp/apiload build="$top/build"
+scratch=/tmp/apiload build="$top/build" nslow=1000 slow_s=15 slowprog=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "api-load: $*" >&2; exit 1; }
@@ -80,6 +93,9 @@ while [ $# -gt 0 ]; do
 	--pushers) npushers=${2:?}; shift 2 ;;
 	--pushes) npushes=${2:?}; shift 2 ;;
 	--port) port=${2:?}; shift 2 ;;
+	--slow) nslow=${2:?}; shift 2 ;;
+	--slow-seconds) slow_s=${2:?}; shift 2 ;;
+	--slowclients) slowprog=${2:?}; shift 2 ;;
 	--scratch) scratch=${2:?}; shift 2 ;;
 	--build) build=${2:?}; shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -98,6 +114,17 @@ done
 for t in curl jq sqlite3 git awk timeout; do
 	command -v "$t" >/dev/null || die "$t is needed"
 done
+case $nslow$slow_s in *[!0-9]*) die "--slow and --slow-seconds take whole numbers" ;; esac
+if [ "$nslow" -gt 0 ]; then
+	slowprog=${slowprog:-$build/tests/slowclients}
+	if [ ! -x "$slowprog" ]; then
+		say "building $slowprog"
+		make -C "$build" tests/slowclients >/dev/null || die "cannot build tests/slowclients in $build (or give --slowclients)"
+	fi
+	[ -x "$slowprog" ] || die "$slowprog is missing"
+	curl -s -m 2 --interface 127.0.0.2 -o /dev/null "http://127.0.0.1:1/" 2>/dev/null && :
+	[ $? = 45 ] && die "cannot send from 127.0.0.2 here (step 5 needs 127.0.0.2-9; --slow 0 skips it)"
+fi
 if ! command -v wrk >/dev/null; then
 	[ "$(id -u)" = 0 ] || die "wrk is needed (apt-get install wrk)"
 	say "installing wrk"
@@ -112,6 +139,9 @@ scratch=$(cd "$scratch" && pwd)
 db=$scratch/state/leakgate.db cache=$scratch/cache key=$scratch/fingerprint.key
 log=$scratch/leakgated.log
 dpid=""
+# Every program (daemon, CLI, hooks) uses the scratch key, so the marker of
+# the database it makes (kept beside the key) goes with the scratch folder.
+export LEAKGATE_KEY_FILE=$key LEAKGATE_CACHE_DIR=$cache
 
 cleanup() {
 	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
@@ -253,9 +283,9 @@ done
 mkex '{"repo":"*","rule_id":"aws-access-key-id","path":"tests/fixtures/**","reason":"fixtures use AWS documentation keys"}'
 mkex '{"repo":"/srv/git/docs/*","path":"**/*.md","reason":"documentation examples"}'
 mkex '{"repo":"/srv/git/data/notebooks.git","rule_id":"google-api-key","reason":"maps key restricted by referrer","expires":"2030-01-01T00:00:00Z"}'
-mkex "{\"repo\":\"*\",\"rule_id\":\"slack-bot-token\",\"path\":\"examples/**\",\"reason\":\"expired trial\",\"expires\":$(( $(date +%s) - 86400 ))}"
+mkex "{\"repo\":\"*\",\"rule_id\":\"slack-bot-token\",\"path\":\"examples/**\",\"reason\":\"trial workspace\",\"expires\":$(( $(date +%s) + 86400 ))}"
 for i in $(seq 4); do
-	mkex "{\"repo\":\"/srv/git/infra/*\",\"rule_id\":\"private-key-pem\",\"path\":\"ci/test-certs-$i/**\",\"reason\":\"throwaway CA for integration tests\",\"expires\":$(( $(date +%s) + 86400 * 90 ))}"
+	mkex "{\"repo\":\"/srv/git/infra/*\",\"rule_id\":\"private-key-rsa\",\"path\":\"ci/test-certs-$i/**\",\"reason\":\"throwaway CA for integration tests\",\"expires\":$(( $(date +%s) + 86400 * 90 ))}"
 done
 [ "$exfail" -eq 0 ] || die "$exfail exemption(s) could not be created"
 
@@ -463,6 +493,51 @@ total_events=$(sqlite3 "$db" ".timeout 10000" "SELECT count(*) FROM events")
 need_alive "at the end"
 curl -sf --max-time 5 "$base/healthz" >/dev/null || say "warning: /healthz did not answer at the end"
 
+# ---------------------------------------------------------------- slow clients
+# probe SECONDS OUT: /healthz then one API read, one after the other, until
+# SECONDS have passed; one line per probe: "healthz CODE MS" / "read CODE MS"
+probe() {
+	local t_end=$((SECONDS + $1)) c
+	: >"$2"
+	while [ $SECONDS -lt $t_end ]; do
+		c=$(curl -s -m 10 -o /dev/null -w '%{http_code} %{time_total}' "$base/healthz") || true
+		echo "healthz ${c:-000 10}" >>"$2"
+		c=$(curl -s -m 10 -o /dev/null -w '%{http_code} %{time_total}' "${auth[@]}" "$base/api/v1/rules/aws-access-key-id") || true
+		echo "read ${c:-000 10}" >>"$2"
+		sleep 0.1
+	done
+}
+# probe_view FILE WHAT: "answered/probes p50ms p99ms maxms" over every probe
+# of that kind (one that got no 200 counts with the time it took to fail)
+probe_view() {
+	local answered
+	answered=$(awk -v w="$2" '$1 == w && $2 == 200' "$1" | wc -l)
+	awk -v w="$2" '$1 == w {print $3 * 1000}' "$1" | sort -g |
+		awk -v a="$answered" '{v[NR] = $1} END {
+			if (!NR) {print "0/0 - - -"; exit}
+			i = int(NR * 0.5); j = int(NR * 0.99); if (i < 1) i = 1; if (j < 1) j = 1
+			printf "%d/%d %.1f %.1f %.1f", a, NR, v[i], v[j], v[NR] }'
+}
+slow_quiet="" slow_loaded="" slow_line=""
+if [ "$nslow" -gt 0 ]; then
+	need_alive "before the slow clients"
+	say "probing /healthz and an API read for ${slow_s} s, nothing else connected"
+	probe "$slow_s" "$scratch/probe-quiet.txt"
+	say "probing again while $nslow slow clients are connected"
+	"$slowprog" "127.0.0.1:$port" "$nslow" $((slow_s + 4)) 3 \
+		127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9 >"$scratch/slowclients.txt" 2>&1 &
+	slow_pid=$!
+	sleep 2
+	probe "$slow_s" "$scratch/probe-slow.txt"
+	wait "$slow_pid" || say "slowclients exited with status $?"
+	slow_line=$(tail -n 1 "$scratch/slowclients.txt")
+	need_alive "after the slow clients"
+	for w in healthz read; do
+		slow_quiet+="$(probe_view "$scratch/probe-quiet.txt" $w)|"
+		slow_loaded+="$(probe_view "$scratch/probe-slow.txt" $w)|"
+	done
+fi
+
 # ---------------------------------------------------------------- a long history
 # hist_time PATH: median of 5 requests in ms; "{i}" in PATH becomes 1..5 so
 # that each request is a different URL (past the reply cache).
@@ -511,6 +586,20 @@ fi
 			printf '  %-30s %8s ms -> %8s ms  x%s\n' "${hist_names[$i]}" "${hist_before[$i]}" "${hist_after[$i]}" \
 				"$(awk -v a="${hist_before[$i]}" -v b="${hist_after[$i]}" 'BEGIN {printf "%.1f", (a > 0 ? b / a : 0)}')"
 		done
+	fi
+	if [ "$nslow" -gt 0 ]; then
+		echo
+		echo "slow clients: probes one after another for ${slow_s} s each (answered/sent, p50/p99/slowest in ms)"
+		IFS='|' read -r qh qr _ <<<"$slow_quiet"
+		IFS='|' read -r lh lr _ <<<"$slow_loaded"
+		for pair in "/healthz|$qh|$lh" "GET /api/v1/rules/{id}|$qr|$lr"; do
+			IFS='|' read -r what q l <<<"$pair"
+			read -r qa q50 q99 qmax <<<"$q"
+			read -r la l50 l99 lmax <<<"$l"
+			printf '  %-24s alone %9s  %6s / %6s / %6s   with %d slow clients %9s  %6s / %6s / %6s\n' \
+				"$what" "$qa" "$q50" "$q99" "$qmax" "$nslow" "$la" "$l50" "$l99" "$lmax"
+		done
+		echo "  slowclients: ${slow_line:-no output} (opened in all, cut by the daemon, open at the end, connects that failed)"
 	fi
 	echo
 	echo "details:"
