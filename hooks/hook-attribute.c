@@ -12,14 +12,19 @@
  *  - that version could not be scanned (binary, too large, unreadable):
  *    nothing says the secret was reported anywhere, so it blocks here.
  *
- * Then the exemptions an administrator made.
+ * Then what blocks: by leakgate.block, a finding whose rule's confidence
+ * is below the level, or that is not of high confidence and sits in a
+ * test, documentation or template file, only warns (policy_blocks). Then
+ * the exemptions an administrator made, for what still blocks.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "hook.h"
+#include "policy.h"
 
 static int cmp_blob(const void *a, const void *b)
 {
@@ -256,6 +261,22 @@ out:
 	free(first);
 	free(count);
 	return err;
+}
+
+void hook_grade(struct hook *h)
+{
+	for (size_t i = 0; i < h->found.n; i++) {
+		struct hfinding *f = &LG_VEC_AT(&h->found, struct hfinding, i);
+		const struct push_item *it;
+		int ctx;
+		if (f->status != F_BLOCK)
+			continue;
+		it = hook_item(h, f);
+		/* A commit or tag message has no path, hence no test or documentation context. */
+		ctx = it && it->kind == ITEM_BLOB && lg_path_context(it->path) != LG_CTX_NONE;
+		if (!policy_blocks((int)lg_rule_confidence(f->rule), ctx, (enum policy_block)h->cfg.block))
+			f->status = F_WARN;
+	}
 }
 
 int hook_exempt(struct hook *h)

@@ -21,8 +21,9 @@
 #include <git2.h>
 
 #include "hook-config.h"
+#include "policy.h"
 
-enum kind { K_MODE, K_SECONDS, K_SIZE, K_BOOL, K_COUNT, K_LIST, K_PATH };
+enum kind { K_MODE, K_BLOCK, K_SECONDS, K_SIZE, K_BOOL, K_COUNT, K_LIST, K_PATH };
 
 static const struct {
 	const char *name;  /* as documented */
@@ -37,6 +38,7 @@ static const struct {
 	[HK_ALLOW_BYPASS] = {"leakgate.allowBypass", K_BOOL, 0, 1, NULL},
 	[HK_MAX_REPORT] = {"leakgate.maxReport", K_COUNT, 1, 1000, NULL},
 	[HK_THREADS] = {"leakgate.threads", K_COUNT, 1, 64, NULL},
+	[HK_BLOCK] = {"leakgate.block", K_BLOCK, 0, 0, NULL},
 	[HK_RULES] = {"leakgate.rules", K_LIST, 0, 0, NULL},
 	[HK_DISABLE_RULE] = {"leakgate.disableRule", K_LIST, 0, 0, NULL},
 	[HK_DB] = {"leakgate.db", K_PATH, 0, 0, "LEAKGATE_DB"},
@@ -196,6 +198,7 @@ int hook_config_load(struct hook_config *c, const char *git_dir, struct lg_diag 
 	c->allow_bypass = 1;
 	c->max_report = HOOK_DEFAULT_MAX_REPORT;
 	c->threads = cores < 1 ? 1 : cores > 4 ? 4 : (int)cores;
+	c->block = BLOCK_MEDIUM;
 
 	if (git_config_open_default(&cfg) < 0 && git_config_new(&cfg) < 0) {
 		lg_diag_add(d, NULL, NULL, NULL, "cannot read the git configuration: %s",
@@ -264,6 +267,19 @@ int hook_config_load(struct hook_config *c, const char *git_dir, struct lg_diag 
 			problem(c, HK_THREADS, d, "is not a number from 1 to 64; using %d", c->threads);
 		else
 			c->threads = (int)n;
+	}
+	/* A block level that cannot be read blocks everything: the safe side. */
+	if ((v = get_single(c, cfg, HK_BLOCK))) {
+		int found = 0;
+		for (int l = BLOCK_LOW; l <= BLOCK_ALL && !found; l++)
+			if (!strcasecmp(v, policy_block_name((enum policy_block)l))) {
+				c->block = l;
+				found = 1;
+			}
+		if (!found) {
+			c->block = BLOCK_ALL;
+			problem(c, HK_BLOCK, d, "is none of 'high', 'medium', 'low', 'all'; every finding blocks");
+		}
 	}
 	if (git_config_get_bool(&b, cfg, "receive.advertisepushoptions") == 0)
 		c->advertise_options = b;
@@ -347,6 +363,7 @@ void hook_config_effective(const struct hook_config *c, enum hook_key k, char *b
 	case HK_ALLOW_BYPASS: snprintf(buf, len, "%s", c->allow_bypass ? "true" : "false"); break;
 	case HK_MAX_REPORT: snprintf(buf, len, "%d", c->max_report); break;
 	case HK_THREADS: snprintf(buf, len, "%d", c->threads); break;
+	case HK_BLOCK: snprintf(buf, len, "%s", policy_block_name((enum policy_block)c->block)); break;
 	case HK_RULES:
 	case HK_DISABLE_RULE: {
 		char *const *v = k == HK_RULES ? c->packs : c->disabled;

@@ -42,6 +42,7 @@ enum hook_key {
 	HK_ALLOW_BYPASS,
 	HK_MAX_REPORT,
 	HK_THREADS,
+	HK_BLOCK,
 	HK_RULES,
 	HK_DISABLE_RULE,
 	HK_DB,
@@ -65,6 +66,7 @@ struct hook_config {
 	int scan_binary;         /* leakgate.scanBinary (default false) */
 	int max_report;          /* leakgate.maxReport: findings shown in full */
 	int threads;             /* leakgate.threads (default: cores, at most 4) */
+	int block;               /* leakgate.block: enum policy_block (default medium) */
 	int advertise_options;   /* receive.advertisePushOptions */
 	char *packs[HOOK_LIST_MAX];    /* leakgate.rules (multi-valued) */
 	size_t npacks;

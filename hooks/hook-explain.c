@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "hook.h"
+#include "policy.h"
 #include "text.h"
 
 const struct push_item *hook_item(const struct hook *h, const struct hfinding *f)
@@ -292,6 +294,10 @@ static void report_list(struct hook *h, enum fstatus which)
 	if (which == F_PREEXISTING)
 		hook_say(h, "leakgate: warning: %zu secret%s already on the server (not blocked):", n,
 			 n == 1 ? " is" : "s are");
+	else if (which == F_WARN)
+		hook_say(h, "leakgate: warning: %zu possible secret%s (not blocked: lower confidence, or in a test, "
+			    "documentation or template file; leakgate.block = %s):", n, n == 1 ? "" : "s",
+			 policy_block_name((enum policy_block)h->cfg.block));
 	else
 		hook_say(h, "leakgate: %zu finding%s let through by an exemption:", n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < h->found.n && k < (size_t)h->cfg.max_report; i++) {
@@ -304,7 +310,15 @@ static void report_list(struct hook *h, enum fstatus which)
 		if (which == F_PREEXISTING)
 			hook_say(h, "  %s in %s:%llu (%s, fingerprint %s): revoke it and remove it.", lg_rule_name(f->rule),
 				 where, (unsigned long long)f->line, f->preview, f->fingerprint);
-		else
+		else if (which == F_WARN) {
+			const struct push_item *it = hook_item(h, f);
+			enum lg_context ctx = it && it->kind == ITEM_BLOB ? lg_path_context(it->path) : LG_CTX_NONE;
+			hook_say(h, "  %s in %s:%llu (%s, fingerprint %s; %s confidence%s%s%s): if it is a real "
+				    "credential, revoke it and remove it.",
+				 lg_rule_name(f->rule), where, (unsigned long long)f->line, f->preview, f->fingerprint,
+				 lg_confidence_name(lg_rule_confidence(f->rule)), ctx ? ", in a " : "",
+				 ctx ? lg_context_name(ctx) : "", ctx ? " file" : "");
+		} else
 			hook_say(h, "  %s in %s:%llu (fingerprint %s): exemption #%lld", lg_rule_name(f->rule), where,
 				 (unsigned long long)f->line, f->fingerprint, (long long)f->exemption);
 		free(where);
@@ -377,6 +391,7 @@ void hook_explain(struct hook *h)
 		report_rejection(h, nblock);
 	report_skipped(h);
 	report_list(h, F_PREEXISTING);
+	report_list(h, F_WARN);
 	report_list(h, F_EXEMPT);
 	report_bypass(h, nblock);
 	if (h->pout.report_failure && h->failures.n)

@@ -79,6 +79,7 @@ static const char *status_name(enum fstatus s)
 	case F_EXEMPT: return "exempted";
 	case F_PREEXISTING: return "pre-existing";
 	case F_CARRIED: return "carried";
+	case F_WARN: return "warning";
 	}
 	return "new";
 }

@@ -58,6 +58,7 @@ enum fstatus {
 	F_PREEXISTING, /* the server already has it at the same path */
 	F_CARRIED,     /* an earlier commit of this push added it (reported there) */
 	F_EXEMPT,      /* an exemption lets it through */
+	F_WARN,        /* new, but leakgate.block lets it warn (its confidence, its path's context) */
 };
 
 struct hfinding {
@@ -173,6 +174,8 @@ int hook_load_rules(struct hook *h);
 int hook_scan(struct hook *h);
 int hook_attribute(struct hook *h);
 int hook_exempt(struct hook *h);
+/* Phase 4b: findings that leakgate.block does not block become warnings (policy_blocks). */
+void hook_grade(struct hook *h);
 void hook_decide(struct hook *h);
 void hook_explain(struct hook *h);
 void hook_record(struct hook *h);

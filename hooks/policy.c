@@ -65,3 +65,23 @@ const char *policy_kind_name(enum policy_kind k)
 	}
 	return "failed";
 }
+
+int policy_blocks(int confidence, int in_context, enum policy_block block)
+{
+	if (block == BLOCK_ALL || confidence >= 2)
+		return 1;
+	if (in_context)
+		return 0;
+	return confidence >= (int)block;
+}
+
+const char *policy_block_name(enum policy_block b)
+{
+	switch (b) {
+	case BLOCK_LOW: return "low";
+	case BLOCK_MEDIUM: return "medium";
+	case BLOCK_HIGH: return "high";
+	case BLOCK_ALL: return "all";
+	}
+	return "all";
+}

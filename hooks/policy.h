@@ -63,6 +63,21 @@ struct policy_out {
 
 void policy_decide(const struct policy_in *in, struct policy_out *out);
 
+/*
+ * Whether one finding blocks (else it warns), from its rule's confidence,
+ * the context of its path (test, documentation, template: filter.h) and
+ * leakgate.block:
+ *  - BLOCK_ALL: every finding blocks, wherever it is;
+ *  - BLOCK_LOW, BLOCK_MEDIUM (the default), BLOCK_HIGH: a finding of at
+ *    least that confidence blocks outside test and documentation context;
+ *    a high-confidence finding (a structured provider token) blocks
+ *    wherever it is; every other finding warns.
+ * Confidence values: 0 low, 1 medium, 2 high (enum lg_confidence).
+ */
+enum policy_block { BLOCK_LOW, BLOCK_MEDIUM, BLOCK_HIGH, BLOCK_ALL };
+int policy_blocks(int confidence, int in_context, enum policy_block block);
+const char *policy_block_name(enum policy_block b);
+
 /* "accepted", "rejected", ...: the event kinds of the store. */
 const char *policy_kind_name(enum policy_kind k);
 

@@ -302,6 +302,7 @@ void hook_decide(struct hook *h)
 		case F_BLOCK: in->blocking++; break;
 		case F_PREEXISTING: in->preexisting++; break;
 		case F_EXEMPT: in->exempted++; break;
+		case F_WARN: in->warnings++; break;
 		case F_CARRIED: break;
 		}
 	}
@@ -437,8 +438,10 @@ static int hook_run(void)
 	if (!err)
 		err = hook_attribute(h);
 	hook_trace(h, "attribute");
-	if (!err)
+	if (!err) {
+		hook_grade(h);
 		hook_exempt(h);
+	}
 decide:
 	/*
 	 * The watchdog leaves everything to this thread from now on, and the

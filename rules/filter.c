@@ -101,3 +101,109 @@ int lg_github_crc32_valid(const char *s, size_t len)
 	got = crc32(0L, (const Bytef *)s + 4, (uInt)(len - 10));
 	return want == (uint64_t)got;
 }
+
+/* Folder names that hold tests and fixtures, or documentation and examples. */
+static const char *const test_dirs[] = {
+	"test", "tests", "testing", "testdata", "test-data", "test_data", "testfixtures", "__tests__",
+	"__test__", "spec", "specs", "fixture", "fixtures", "__fixtures__", "__mocks__", "mocks",
+	"mock", "e2e", "unittest", "unittests", "unit-tests", "integration-tests", NULL,
+};
+static const char *const doc_dirs[] = {
+	"doc", "docs", "documentation", "example", "examples", "sample", "samples", "demo",
+	"demos", "tutorial", "tutorials", "_templates", NULL,
+};
+
+static int in_list_n(const char *s, size_t n, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strlen(list[i]) == n && !strncasecmp(s, list[i], n))
+			return 1;
+	return 0;
+}
+
+static int has_suffix_ci(const char *s, size_t n, const char *suf)
+{
+	size_t k = strlen(suf);
+	return n >= k && !strncasecmp(s + n - k, suf, k);
+}
+
+static int has_prefix_ci(const char *s, size_t n, const char *pre)
+{
+	size_t k = strlen(pre);
+	return n > k && !strncasecmp(s, pre, k);
+}
+
+/* The file name alone: test_x.py, x_test.go, x.test.js, XTest.java, conftest.py ... */
+static enum lg_context name_context(const char *b, size_t n)
+{
+	static const char *const test_suffixes[] = {
+		"_test.go", "_test.py", "_tests.py", "_test.rb", "_spec.rb", "_test.rs", "_test.c", "_test.cc",
+		"_test.cpp", "_test.exs", "_test.dart", "_test.ts", "_test.js", NULL,
+	};
+	static const char *const doc_suffixes[] = {".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", NULL};
+	static const char *const tmpl_marks[] = {".example", ".sample", ".template", ".dist", ".tmpl", NULL};
+	const char *dot;
+
+	for (size_t i = 0; test_suffixes[i]; i++)
+		if (has_suffix_ci(b, n, test_suffixes[i]))
+			return LG_CTX_TEST;
+	if (has_prefix_ci(b, n, "test_") || (n == 11 && !strncmp(b, "conftest.py", 11)))
+		return LG_CTX_TEST;
+	/* x.test.js, x.spec.tsx: ".test." or ".spec." before the extension */
+	for (const char *p = b; (p = memchr(p, '.', (size_t)(b + n - p))); p++)
+		if ((size_t)(b + n - p) > 6 && (!strncasecmp(p, ".test.", 6) || !strncasecmp(p, ".spec.", 6)))
+			return LG_CTX_TEST;
+	/* FooTest.java, FooTests.kt, FooSpec.scala: a capital T or S starts the suffix */
+	dot = memchr(b, '.', n);
+	if (dot) {
+		size_t stem = (size_t)(dot - b);
+		if ((stem > 4 && (!strncmp(dot - 4, "Test", 4) || !strncmp(dot - 4, "Spec", 4))) ||
+		    (stem > 5 && !strncmp(dot - 5, "Tests", 5)))
+			return LG_CTX_TEST;
+	}
+	for (size_t i = 0; doc_suffixes[i]; i++)
+		if (has_suffix_ci(b, n, doc_suffixes[i]))
+			return LG_CTX_DOC;
+	/* .env.example, config.sample.yml, settings.py.dist: a marker among the dotted parts */
+	for (size_t i = 0; tmpl_marks[i]; i++) {
+		size_t k = strlen(tmpl_marks[i]);
+		for (const char *p = b; (p = memchr(p, '.', (size_t)(b + n - p))); p++)
+			if ((size_t)(b + n - p) >= k && !strncasecmp(p, tmpl_marks[i], k) &&
+			    ((size_t)(b + n - p) == k || p[k] == '.'))
+				return LG_CTX_TEMPLATE;
+	}
+	return LG_CTX_NONE;
+}
+
+enum lg_context lg_path_context(const char *path)
+{
+	const char *p = path, *slash;
+	enum lg_context dir = LG_CTX_NONE;
+
+	if (!path)
+		return LG_CTX_NONE;
+	while ((slash = strchr(p, '/'))) {
+		size_t n = (size_t)(slash - p);
+		if (dir == LG_CTX_NONE) {
+			if (in_list_n(p, n, test_dirs))
+				dir = LG_CTX_TEST;
+			else if (in_list_n(p, n, doc_dirs))
+				dir = LG_CTX_DOC;
+		}
+		p = slash + 1;
+	}
+	if (dir != LG_CTX_NONE)
+		return dir;
+	return name_context(p, strlen(p));
+}
+
+const char *lg_context_name(enum lg_context c)
+{
+	switch (c) {
+	case LG_CTX_TEST: return "test";
+	case LG_CTX_DOC: return "documentation";
+	case LG_CTX_TEMPLATE: return "template";
+	case LG_CTX_NONE: break;
+	}
+	return "none";
+}

@@ -18,4 +18,16 @@ int lg_is_placeholder(const char *s, size_t len);
  */
 int lg_github_crc32_valid(const char *s, size_t len);
 
+/*
+ * Where a path puts what is found in it. Tests and fixtures (a folder such
+ * as tests/, testdata/, fixtures/, __mocks__/, or a name such as
+ * test_x.py, x_test.go, x.spec.ts, XTest.java), documentation and
+ * examples (docs/, examples/, samples/, *.md, *.rst, *.adoc) and config
+ * templates (x.example, .env.sample, config.yml.dist, x.template): a
+ * lower-confidence finding there warns instead of blocking (policy.h).
+ */
+enum lg_context { LG_CTX_NONE, LG_CTX_TEST, LG_CTX_DOC, LG_CTX_TEMPLATE };
+enum lg_context lg_path_context(const char *path);
+const char *lg_context_name(enum lg_context c);
+
 #endif

@@ -63,5 +63,49 @@ int main(void)
 	ok(strcmp(fp1, fp3) != 0, "another rule: another fingerprint");
 	is_int(strlen(fp1), LG_FP_HEX, "fingerprint length");
 	ok(strstr(fp1, "secret") == NULL, "fingerprint does not contain the secret");
+	/* Path context: tests, documentation, templates; the rest is none. */
+	{
+		static const struct {
+			const char *path;
+			enum lg_context want;
+		} cases[] = {
+			{"tests/certs/server.key", LG_CTX_TEST},
+			{"src/test/resources/application.properties", LG_CTX_TEST},
+			{"pkg/auth/testdata/token.json", LG_CTX_TEST},
+			{"web/__tests__/login.js", LG_CTX_TEST},
+			{"spec/fixtures/keys.yml", LG_CTX_TEST},
+			{"client/auth_test.go", LG_CTX_TEST},
+			{"test_settings.py", LG_CTX_TEST},
+			{"lib/api.spec.ts", LG_CTX_TEST},
+			{"app/src/LoginTest.java", LG_CTX_TEST},
+			{"app/src/LoginTests.kt", LG_CTX_TEST},
+			{"conftest.py", LG_CTX_TEST},
+			{"docs/config.rst", LG_CTX_DOC},
+			{"README.md", LG_CTX_DOC},
+			{"guide/setup.adoc", LG_CTX_DOC},
+			{"examples/client.py", LG_CTX_DOC},
+			{"docs/_templates/sidebar.html", LG_CTX_DOC},
+			{".env.example", LG_CTX_TEMPLATE},
+			{"config/database.yml.sample", LG_CTX_TEMPLATE},
+			{"config.sample.yml", LG_CTX_TEMPLATE},
+			{"settings.py.dist", LG_CTX_TEMPLATE},
+			{"config/settings.py", LG_CTX_NONE},
+			{".env", LG_CTX_NONE},
+			{".env.production", LG_CTX_NONE},
+			{"deploy/aws.ini", LG_CTX_NONE},
+			{"src/latest.py", LG_CTX_NONE},
+			{"src/contest/Manifest.java", LG_CTX_NONE},
+			{"attestation/keys.go", LG_CTX_NONE},
+			{"testimonials/index.html", LG_CTX_NONE},
+			{"src/examplesite/config.py", LG_CTX_NONE},
+			{"notes.txt", LG_CTX_NONE},
+			{"", LG_CTX_NONE},
+		};
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			is_str(lg_context_name(lg_path_context(cases[i].path)), lg_context_name(cases[i].want),
+			       "context of '%s' is %s", cases[i].path, lg_context_name(cases[i].want));
+		}
+		ok(lg_path_context(NULL) == LG_CTX_NONE, "no path: no context");
+	}
 	return done();
 }

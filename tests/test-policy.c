@@ -90,6 +90,25 @@ int main(void)
 		is_int(bad, 0, "over all %zu combinations: a new secret passes only through a bypass, and a "
 			       "failure alone always follows failMode as a failed event", n);
 	}
+	/* One finding: blocks or warns, by confidence, context and leakgate.block. */
+	{
+		static const struct {
+			int conf, ctx;
+			enum policy_block block;
+			int want;
+		} b[] = {
+			{2, 0, BLOCK_MEDIUM, 1}, {2, 1, BLOCK_MEDIUM, 1}, /* a provider token blocks anywhere */
+			{1, 0, BLOCK_MEDIUM, 1}, {1, 1, BLOCK_MEDIUM, 0}, /* medium: blocks outside tests and docs */
+			{0, 0, BLOCK_MEDIUM, 0}, {0, 1, BLOCK_MEDIUM, 0}, /* low: warns by default */
+			{0, 0, BLOCK_LOW, 1},    {0, 1, BLOCK_LOW, 0},    {1, 1, BLOCK_LOW, 0},
+			{1, 0, BLOCK_HIGH, 0},   {2, 1, BLOCK_HIGH, 1},   {0, 0, BLOCK_HIGH, 0},
+			{0, 1, BLOCK_ALL, 1},    {1, 1, BLOCK_ALL, 1},    {0, 0, BLOCK_ALL, 1},
+		};
+		for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+			is_int(policy_blocks(b[i].conf, b[i].ctx, b[i].block), b[i].want,
+			       "confidence %d, %s, block=%s: %s", b[i].conf, b[i].ctx ? "in test/doc context" : "elsewhere",
+			       policy_block_name(b[i].block), b[i].want ? "blocks" : "warns");
+	}
 	is_str(policy_kind_name(POLICY_WARNED), "warned", "kind names are the store's");
 	return done();
 }
