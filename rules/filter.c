@@ -54,9 +54,30 @@ static const char *const placeholder_words[] = {
 	"0123456789", NULL,
 };
 
+/*
+ * Values that specifications print as their examples, copied into code
+ * and documentation everywhere (OAuth 1.0, RFC 5849; OAuth 2.0, RFC 6749):
+ * the whole value must be one of them.
+ */
+static const char *const spec_examples[] = {
+	/* RFC 5849 */
+	"dpf43f3p2l4k3l03", "kd94hf93k423kf44", "hh5s93j4hdidpola", "hdhd0244k9j7ao03",
+	"nnch734d00sl2jdk", "pfkkdhi9sl3r4s00", "9djdj82h48djs9d2", "kkk9d7dh3k39sjv7",
+	"0685bd9184jfhq22", "ad180jjd733klru7", "wOJIO9A2W5mFwDgiDvZbTSMK%2FPY%3D", "wOJIO9A2W5mFwDgiDvZbTSMK/PY=",
+	"gKgrFCywp7rO0OXSjdot%2FIHF7IU%3D", "tR3+Ty81lMeYAr/Fid0kMTYa/WM=", "7insIqdGmbmaB6F0sO6fWRhuLWg=",
+	/* RFC 6749 */
+	"2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA", "s6BhdRkqt3",
+	"7Fjfp0ZBr1KtDRbnfVdmIw", "czZCaGRSa3F0MzpnWDFmQmF0M2JW", "gX1fBat3bV", "mF_9.B5f-4.1JqM",
+	NULL,
+};
+
 int lg_is_placeholder(const char *s, size_t len)
 {
 	size_t run = 1;
+
+	for (size_t i = 0; spec_examples[i]; i++)
+		if (strlen(spec_examples[i]) == len && !memcmp(s, spec_examples[i], len))
+			return 1;
 
 	for (size_t i = 0; placeholder_words[i]; i++)
 		if (contains_ci(s, len, placeholder_words[i]))

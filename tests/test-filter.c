@@ -28,6 +28,10 @@ int main(void)
 	ok(lg_is_placeholder(S("xxxxxxxxxxxxxxxx")), "xxxx");
 	ok(lg_is_placeholder(S("sk_live_************")), "stars");
 	ok(!lg_is_placeholder(S("Qm9vdF8xY3p4dkJ3S2h4")), "random value is not a placeholder");
+	ok(lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpAA")), "the access token of RFC 6749's examples");
+	ok(lg_is_placeholder(S("ad180jjd733klru7")), "the token of RFC 5849's examples");
+	ok(!lg_is_placeholder(S("ad180jjd733klru7x")), "a longer value that starts like one is not");
+	ok(!lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpA")), "nor a shorter one");
 	ok(!lg_is_placeholder(S("9f3a0000c1d2")), "four zeros in a hex key do not make a placeholder");
 	ok(lg_is_placeholder(S("aaaaaa")), "six of any character do");
 
