@@ -196,6 +196,23 @@ static enum lg_context name_context(const char *b, size_t n)
 	return LG_CTX_NONE;
 }
 
+int lg_checksum_token_invalid(const char *s, size_t len)
+{
+	static const char *const prefixes[] = {"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", NULL};
+	int known = 0;
+
+	if (len != 40)
+		return 0;
+	for (size_t i = 0; prefixes[i] && !known; i++)
+		known = !memcmp(s, prefixes[i], 4);
+	if (!known)
+		return 0;
+	for (size_t i = 4; i < len; i++)
+		if (base62_value(s[i]) < 0)
+			return 0;
+	return !lg_github_crc32_valid(s, len);
+}
+
 enum lg_context lg_path_context(const char *path)
 {
 	const char *p = path, *slash;

@@ -17,6 +17,12 @@ int lg_is_placeholder(const char *s, size_t len);
  * characters (0-9A-Za-z) that encode the CRC32 of the body. 1 if it holds.
  */
 int lg_github_crc32_valid(const char *s, size_t len);
+/*
+ * 1 when s has the form of a checksummed token (GitHub ghp_/gho_/ghu_/
+ * ghs_/ghr_ and npm_ with 36 base62 characters) whose checksum fails: a
+ * made-up value, which a generic rule must not report as a password.
+ */
+int lg_checksum_token_invalid(const char *s, size_t len);
 
 /*
  * Where a path puts what is found in it. Tests and fixtures (a folder such

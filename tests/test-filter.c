@@ -29,6 +29,9 @@ int main(void)
 	ok(lg_is_placeholder(S("sk_live_************")), "stars");
 	ok(!lg_is_placeholder(S("Qm9vdF8xY3p4dkJ3S2h4")), "random value is not a placeholder");
 	ok(lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpAA")), "the access token of RFC 6749's examples");
+	ok(lg_checksum_token_invalid(S("ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRsT")), "a made-up GitHub token fails its checksum");
+	ok(!lg_checksum_token_invalid(S("ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRs")), "a value of another length is not judged");
+	ok(!lg_checksum_token_invalid(S("xyz_aBcD1234eFgH5678iJkL9012mNoP3456qRsT")), "nor one without the prefix");
 	ok(lg_is_placeholder(S("ad180jjd733klru7")), "the token of RFC 5849's examples");
 	ok(!lg_is_placeholder(S("ad180jjd733klru7x")), "a longer value that starts like one is not");
 	ok(!lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpA")), "nor a shorter one");
