@@ -262,7 +262,7 @@ static void report_rejection(struct hook *h, size_t nblock)
 	hook_say(h, "Findings that are not secrets can be exempted by an administrator using the fingerprint.");
 }
 
-/* Files the check read but did not scan, by choice of the settings. */
+/* Files the check did not scan whole, by choice of the settings. */
 static void report_skipped(struct hook *h)
 {
 	size_t binary = 0, large = 0;
@@ -271,16 +271,12 @@ static void report_skipped(struct hook *h)
 		binary += h->blob_state[b] == BLOB_BINARY;
 		large += h->blob_state[b] == BLOB_LARGE;
 	}
-	if (binary || large) {
-		char a[96] = "", b2[128] = "";
-		if (binary)
-			snprintf(a, sizeof(a), "%zu binary (leakgate.scanBinary)", binary);
-		if (large)
-			snprintf(b2, sizeof(b2), "%s%zu over %llu bytes (leakgate.maxBlobSize)", binary ? ", " : "",
-				 large, (unsigned long long)h->cfg.max_blob_size);
-		hook_say(h, "leakgate: note: %zu file%s not scanned: %s%s", binary + large,
-			 binary + large == 1 ? "" : "s", a, b2);
-	}
+	if (binary)
+		hook_say(h, "leakgate: note: %zu binary file%s scanned for provider tokens and keys only "
+			    "(leakgate.scanBinary scans them whole)", binary, binary == 1 ? "" : "s");
+	if (large)
+		hook_say(h, "leakgate: note: %zu file%s not scanned: over %llu bytes (leakgate.maxBlobSize)", large,
+			 large == 1 ? "" : "s", (unsigned long long)h->cfg.max_blob_size);
 }
 
 static void report_list(struct hook *h, enum fstatus which)

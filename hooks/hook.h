@@ -81,7 +81,7 @@ enum { PART_WHOLE, PART_HEADER, PART_MESSAGE };
 enum blob_state {
 	BLOB_PENDING,    /* not reached (the scan was stopped) */
 	BLOB_SCANNED,
-	BLOB_BINARY,     /* NUL bytes: skipped (leakgate.scanBinary) */
+	BLOB_BINARY,     /* NUL bytes: scanned for high-confidence rules only (leakgate.scanBinary: all) */
 	BLOB_LARGE,      /* over leakgate.maxBlobSize: skipped */
 	BLOB_UNREADABLE, /* could not be read: a failure */
 	BLOB_FAILED,     /* its scan did not complete: a failure */

@@ -33,8 +33,25 @@ is "$(ev_last kind)" rejected "1: the event is rejected"
 is "$(ev_last findings | jq -r --arg c "$TEXT" '[.[] | select(.commit == $c and .path == "app/conf.dat" and .status == "new")] | length')" 1 \
 	"1: the finding is reported at the text version's commit, as new"
 is "$(ev_last skipped | jq -r '.[0].why')" binary "6: the binary version is named in the event as skipped (binary)"
-contains "$OUT" "1 file not scanned: 1 binary (leakgate.scanBinary)" "6: the pusher is told a binary file was not scanned"
+contains "$OUT" "1 binary file scanned for provider tokens and keys only" "6: the pusher is told a binary file was not scanned whole"
 lacks "$OUT" "$tok" "1: the raw token is not shown"
+reset_client
+
+# ---- 1b. the same with a secret that only generic rules know ----
+# (binary files are scanned for structured tokens only: this one is not
+# found in the binary version, and must block at the text version)
+pw=kQzPwLmRtY8342vXnB
+mkdir -p "$T/c/app"
+printf 'db_password = "%s"\n\000binary tail\n' "$pw" >"$T/c/app/db.dat"
+git -C "$T/c" add app/db.dat && git -C "$T/c" commit -q -m "db as binary"
+printf 'db_password = "%s"\n' "$pw" >"$T/c/app/db.dat"
+git -C "$T/c" add app/db.dat && git -C "$T/c" commit -q -m "db as text"
+TEXT=$(git -C "$T/c" rev-parse HEAD)
+push "$T/c" origin main
+isnt "$rc" 0 "1: binary (password not found there), then text: rejected"
+is "$(ev_last findings | jq -r --arg c "$TEXT" '[.[] | select(.commit == $c and .path == "app/db.dat" and .status == "new")] | length')" 1 \
+	"1: the password is reported at the text version's commit, as new"
+lacks "$OUT" "$pw" "1: the raw password is not shown"
 reset_client
 
 # ---- 2. a rule whose confirmation backtracks past PCRE2's limit ----

@@ -226,14 +226,24 @@ mkdir -p "$D/bin"
 } >"$D/bin/tool"
 printf 'hello\n' >"$D/bin/readme.txt"
 lg_run bin scan "$D/bin"
-is "$RC" 0 "a binary file (NUL bytes): not scanned, exit status 0"
-contains "$OUT" "skipped $D/bin/tool: binary file (use --binary to scan it)" "a binary file: reported as skipped"
+is "$RC" 1 "a binary file (NUL bytes) with a GitHub token: found, exit status 1"
+contains "$OUT" "skipped $D/bin/tool: binary file: scanned for provider tokens and keys only (use --binary to scan it whole)" \
+	"a binary file: reported as not scanned whole"
 contains "$OUT" "1 skipped)" "a binary file: counted as skipped in the summary"
 lg_run bin_json scan --format json "$D/bin"
 is "$(jq -c '[.skipped[].path, .summary.skipped]' "$OUT")" "[\"$D/bin/tool\",1]" "a binary file: in the JSON 'skipped' list and count"
+is "$(jq -r '[.findings[] | "\(.path):\(.rule_id)"] | join(" ")' "$OUT")" "$D/bin/tool:github-pat-classic" "a binary file: the structured token inside is found"
+# A generic password in a binary file waits for --binary.
+{
+	printf '\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00'
+	printf '\ndb_password = "Vq7mKz2RtLp9XwNc4s"\n\x00\x00'
+} >"$D/bin/tool"
+lg_run bin_pw scan --format json "$D/bin"
+is "$RC" 0 "a binary file with only a generic password: nothing found without --binary"
 lg_run bin_scan scan --binary --format json "$D/bin"
-is "$RC" 1 "--binary: the binary file is scanned, exit status 1"
-is "$(jq -r '[.findings[] | "\(.path):\(.rule_id)"] | join(" ")' "$OUT")" "$D/bin/tool:github-pat-classic" "--binary: the token inside is found"
+is "$RC" 1 "--binary: the binary file is scanned whole, exit status 1"
+is "$(jq -r '[.findings[] | "\(.path):\(.rule_id)"] | join(" ")' "$OUT")" "$D/bin/tool:generic-credential-assignment" "--binary: the password inside is found"
+is "$(jq -r '.summary.skipped' "$OUT")" 0 "--binary: nothing is listed as skipped"
 
 # UTF-16 text (a byte-order mark) is scanned as the text it stands for.
 mkdir -p "$D/u16"
@@ -505,8 +515,8 @@ is "$(jq -r '[.findings[] | "\(.path | sub(".*/json/"; "")):\(.line):\(.rule_id)
 	"config/app.yml:5:sendgrid-api-key config/app.yml:7:gitlab-pat scripts/creds.csv:2:aws-access-key-id scripts/creds.csv:2:aws-access-key-pair scripts/publish.sh:3:npm-access-token" \
 	"JSON report: the findings, in path and line order"
 is "$(jq -c '.summary' "$OUT")" \
-	"{\"findings\":5,\"files_scanned\":3,\"bytes_scanned\":$(cat "$D/json/config/app.yml" "$D/json/scripts/publish.sh" "$D/json/scripts/creds.csv" | wc -c),\"skipped\":1,\"errors\":0}" \
-	"JSON report: summary counts (findings, files, bytes, skipped, errors)"
+	"{\"findings\":5,\"files_scanned\":4,\"bytes_scanned\":$(cat "$D/json/config/app.yml" "$D/json/scripts/publish.sh" "$D/json/scripts/creds.csv" "$D/json/logo.png" | wc -c),\"skipped\":1,\"errors\":0}" \
+	"JSON report: summary counts (findings, files, bytes, skipped: the binary file, read for structured tokens only, errors)"
 jq -e --slurpfile rules <(jq -s '[.[].rules[]] | map({(.id): .}) | add' "$RULES_DIR"/*.json) \
 	'all(.findings[]; . as $f | $rules[0][$f.rule_id] as $r
 	| $r.name == $f.rule_name and $r.severity == $f.severity and $r.remediation == $f.remediation)' "$OUT" >/dev/null
