@@ -127,7 +127,8 @@ int lg_github_crc32_valid(const char *s, size_t len)
 static const char *const test_dirs[] = {
 	"test", "tests", "testing", "testdata", "test-data", "test_data", "testfixtures", "__tests__",
 	"__test__", "spec", "specs", "fixture", "fixtures", "__fixtures__", "__mocks__", "mocks",
-	"mock", "e2e", "unittest", "unittests", "unit-tests", "integration-tests", NULL,
+	"mock", "e2e", "unittest", "unittests", "unit-tests", "integration-tests", "factories", "seeders",
+	NULL,
 };
 static const char *const doc_dirs[] = {
 	"doc", "docs", "documentation", "example", "examples", "sample", "samples", "demo",
@@ -152,6 +153,13 @@ static int has_prefix_ci(const char *s, size_t n, const char *pre)
 {
 	size_t k = strlen(pre);
 	return n > k && !strncasecmp(s, pre, k);
+}
+
+/* docs_src, docs-site, test_utils, examples-app: a context word, then - or _ and more */
+static int dir_prefixed(const char *s, size_t n, const char *word)
+{
+	size_t k = strlen(word);
+	return n > k + 1 && !strncasecmp(s, word, k) && (s[k] == '_' || s[k] == '-');
 }
 
 /* The file name alone: test_x.py, x_test.go, x.test.js, XTest.java, conftest.py ... */
@@ -223,9 +231,10 @@ enum lg_context lg_path_context(const char *path)
 	while ((slash = strchr(p, '/'))) {
 		size_t n = (size_t)(slash - p);
 		if (dir == LG_CTX_NONE) {
-			if (in_list_n(p, n, test_dirs))
+			if (in_list_n(p, n, test_dirs) || dir_prefixed(p, n, "test") || dir_prefixed(p, n, "tests"))
 				dir = LG_CTX_TEST;
-			else if (in_list_n(p, n, doc_dirs))
+			else if (in_list_n(p, n, doc_dirs) || dir_prefixed(p, n, "doc") || dir_prefixed(p, n, "docs") ||
+				 dir_prefixed(p, n, "example") || dir_prefixed(p, n, "examples"))
 				dir = LG_CTX_DOC;
 		}
 		p = slash + 1;
