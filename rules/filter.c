@@ -135,6 +135,12 @@ static const char *const doc_dirs[] = {
 	"demos", "tutorial", "tutorials", "_templates", NULL,
 };
 
+/* Folders that hold other projects' code, copied in. */
+static const char *const vendor_dirs[] = {
+	"vendor", "_vendor", "vendored", "third_party", "third-party", "thirdparty", "node_modules",
+	"bower_components", NULL,
+};
+
 static int in_list_n(const char *s, size_t n, const char *const *list)
 {
 	for (size_t i = 0; list[i]; i++)
@@ -236,6 +242,8 @@ enum lg_context lg_path_context(const char *path)
 			else if (in_list_n(p, n, doc_dirs) || dir_prefixed(p, n, "doc") || dir_prefixed(p, n, "docs") ||
 				 dir_prefixed(p, n, "example") || dir_prefixed(p, n, "examples"))
 				dir = LG_CTX_DOC;
+			else if (in_list_n(p, n, vendor_dirs))
+				dir = LG_CTX_VENDOR;
 		}
 		p = slash + 1;
 	}
@@ -250,6 +258,7 @@ const char *lg_context_name(enum lg_context c)
 	case LG_CTX_TEST: return "test";
 	case LG_CTX_DOC: return "documentation";
 	case LG_CTX_TEMPLATE: return "template";
+	case LG_CTX_VENDOR: return "vendored";
 	case LG_CTX_NONE: break;
 	}
 	return "none";

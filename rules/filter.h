@@ -29,10 +29,12 @@ int lg_checksum_token_invalid(const char *s, size_t len);
  * as tests/, testdata/, fixtures/, __mocks__/, or a name such as
  * test_x.py, x_test.go, x.spec.ts, XTest.java), documentation and
  * examples (docs/, examples/, samples/, *.md, *.rst, *.adoc) and config
- * templates (x.example, .env.sample, config.yml.dist, x.template): a
+ * templates (x.example, .env.sample, config.yml.dist, x.template) and
+ * other projects' code kept in the tree (vendor/, _vendor/, third_party/,
+ * node_modules/, bower_components/): a
  * lower-confidence finding there warns instead of blocking (policy.h).
  */
-enum lg_context { LG_CTX_NONE, LG_CTX_TEST, LG_CTX_DOC, LG_CTX_TEMPLATE };
+enum lg_context { LG_CTX_NONE, LG_CTX_TEST, LG_CTX_DOC, LG_CTX_TEMPLATE, LG_CTX_VENDOR };
 enum lg_context lg_path_context(const char *path);
 const char *lg_context_name(enum lg_context c);
 

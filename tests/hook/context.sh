@@ -46,6 +46,12 @@ push "$T/c" origin main
 is "$rc" 0 "a token in .env.example is accepted"
 contains "$OUT" "in a template file" "template context named"
 
+# ---- other projects' code kept in the tree: warns ----
+commit_file "$T/c" vendor/github.com/acme/client/config.go "var defaultPassword = \"Qx7Lm2Vt9KzR4Wn8Pc\"" "vendor a client"
+push "$T/c" origin main
+is "$rc" 0 "a generic password in vendor/ is accepted"
+contains "$OUT" "in a vendored file" "vendored context named"
+
 # ---- the same value in application code: blocks ----
 commit_file "$T/c" app/settings.py "DATABASE_HOST = 'db.internal'
 DB_PASSWORD = '$pw'" "app settings"
