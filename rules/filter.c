@@ -227,6 +227,33 @@ int lg_checksum_token_invalid(const char *s, size_t len)
 	return !lg_github_crc32_valid(s, len);
 }
 
+int lg_looks_like_type_name(const char *s, size_t len)
+{
+	static const char *const suffixes[] = {
+		"Token", "Tokens", "Key", "Keys", "Secret", "Secrets", "Password", "Credential", "Credentials",
+		"Auth", "Config", "Type", "Provider", "Handler", "Service", "Client", "Manager", "Factory",
+		"Model", "Schema", "Request", "Response", "Info", "Data", "Options", "Settings", "Store", NULL,
+	};
+	int lower = 0;
+
+	if (len < 4 || len > 64 || s[0] < 'A' || s[0] > 'Z')
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return 0;
+		lower |= c >= 'a' && c <= 'z';
+	}
+	if (!lower)
+		return 0;
+	for (size_t i = 0; suffixes[i]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (len > k && !memcmp(s + len - k, suffixes[i], k))
+			return 1;
+	}
+	return 0;
+}
+
 enum lg_context lg_path_context(const char *path)
 {
 	const char *p = path, *slash;

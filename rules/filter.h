@@ -23,6 +23,13 @@ int lg_github_crc32_valid(const char *s, size_t len);
  * made-up value, which a generic rule must not report as a password.
  */
 int lg_checksum_token_invalid(const char *s, size_t len);
+/*
+ * 1 when s is written like a type or class name that a generic rule meets
+ * in annotations and signatures (token: OAuth2Token, key: RSAPublicKey2):
+ * an identifier with a capital first letter that ends in a capitalized
+ * word such as Token, Key, Secret, Password, Credentials, Config, Type.
+ */
+int lg_looks_like_type_name(const char *s, size_t len);
 
 /*
  * Where a path puts what is found in it. Tests and fixtures (a folder such

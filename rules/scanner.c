@@ -354,7 +354,8 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
 		return;
 	/* A structured token its own validator rejects is not reported by a generic rule either. */
-	if (r->generic && lg_checksum_token_invalid(s->data + gs, ge - gs))
+	if (r->generic && (lg_checksum_token_invalid(s->data + gs, ge - gs) ||
+			   lg_looks_like_type_name(s->data + gs, ge - gs)))
 		return;
 	/*
 	 * Left to the next pass, which holds it whole. A specific rule's secret

@@ -30,6 +30,12 @@ int main(void)
 	ok(!lg_is_placeholder(S("Qm9vdF8xY3p4dkJ3S2h4")), "random value is not a placeholder");
 	ok(lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpAA")), "the access token of RFC 6749's examples");
 	ok(lg_checksum_token_invalid(S("ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRsT")), "a made-up GitHub token fails its checksum");
+	ok(lg_looks_like_type_name(S("OAuth2Token")), "OAuth2Token is a type name");
+	ok(lg_looks_like_type_name(S("RSAPublicKey2")) == 0, "a name that does not end in a known word is not");
+	ok(lg_looks_like_type_name(S("Oauth2Credentials")), "Oauth2Credentials is a type name");
+	ok(!lg_looks_like_type_name(S("Hq8vNz3KpWm7RtXc2L")), "a random value is not a type name");
+	ok(!lg_looks_like_type_name(S("TOKEN")), "an all-capital word is not judged");
+	ok(!lg_looks_like_type_name(S("k8Jq2mZx9Token")), "nor a value with a small first letter");
 	ok(!lg_checksum_token_invalid(S("ghp_aBcD1234eFgH5678iJkL9012mNoP3456qRs")), "a value of another length is not judged");
 	ok(!lg_checksum_token_invalid(S("xyz_aBcD1234eFgH5678iJkL9012mNoP3456qRsT")), "nor one without the prefix");
 	ok(lg_is_placeholder(S("ad180jjd733klru7")), "the token of RFC 5849's examples");
