@@ -1090,7 +1090,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct server *srv = cls;
 	struct req *r = *req_cls;
 	struct timespec t1;
-	char when[32];
+	char when[32], *method, *url;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -1101,9 +1101,17 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s %s %d %.1fms%s%s\n", when, r->method ? r->method : "-", r->url ? r->url : "-",
-		r->status, (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6,
+	/*
+	 * The method and path as libmicrohttpd decoded them (%0A is a newline):
+	 * printable, so that a request cannot write log lines of its own.
+	 */
+	method = r->method ? lg_text_printable(r->method, strlen(r->method)) : NULL;
+	url = r->url ? lg_text_printable(r->url, strlen(r->url)) : NULL;
+	fprintf(stderr, "%s %s %s %d %.1fms%s%s\n", when, method ? method : "-", url ? url : "-", r->status,
+		(double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6,
 		r->who[0] ? " " : "", r->who);
+	free(method);
+	free(url);
 	if (r->status >= 100 && r->status < 600) {
 		pthread_mutex_lock(&srv->stats_lock);
 		srv->http_by_status[r->status / 100]++;
