@@ -1089,6 +1089,13 @@ static int cache_load(struct lg_ruleset *rs, const char *file)
 		return 0;
 	ok = lg_ruleset_cache_read(rs, buf, len);
 	free(buf);
+	/*
+	 * Used now: pruning keeps the newest entries by time, and an entry
+	 * loaded on every run (the built-in rules') must not be the first to
+	 * go once a few rule changes have written newer ones.
+	 */
+	if (ok)
+		utimensat(AT_FDCWD, file, NULL, 0);
 	return ok;
 }
 
@@ -1198,16 +1205,22 @@ out:
 /* Store the databases and the rule table; written to a temporary name, then renamed. */
 struct cache_entry {
 	char *path;
-	time_t mtime;
+	struct timespec mtime; /* to the nanosecond: many entries can be written in one second */
 };
 
 static int cmp_newest(const void *a, const void *b)
 {
 	const struct cache_entry *x = a, *y = b;
-	return x->mtime > y->mtime ? -1 : x->mtime < y->mtime;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec > y->mtime.tv_sec ? -1 : 1;
+	return x->mtime.tv_nsec > y->mtime.tv_nsec ? -1 : x->mtime.tv_nsec < y->mtime.tv_nsec;
 }
 
-/* Keep the LG_CACHE_KEEP newest entries; remove older ones and stale temporary files. */
+/*
+ * Keep the LG_CACHE_KEEP entries used last (cache_load touches an entry it
+ * loads); remove older ones and stale temporary files.
+ */
 static void cache_prune(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -1240,7 +1253,7 @@ static void cache_prune(const char *dir)
 			break;
 		}
 		v[n].path = path;
-		v[n++].mtime = st.st_mtime;
+		v[n++].mtime = st.st_mtim;
 	}
 	if (d)
 		closedir(d);

@@ -20,6 +20,7 @@
 #include "selftest.h"
 #include "ops.h"
 #include "server.h"
+#include "text.h"
 #include "vec.h"
 
 struct req {
@@ -87,8 +88,11 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req *r, int status
 	char *t2;
 
 	json_decref(doc);
-	if (!text)
+	if (!text) {
+		/* The answer could not be made: say so with the status that goes with it. */
+		status = 500;
 		text = strdup("{\"error\": {\"code\": \"internal\", \"message\": \"out of memory\"}}");
+	}
 	/* One newline at the end, as curl users expect. */
 	n = strlen(text);
 	t2 = realloc(text, n + 2);
@@ -98,6 +102,21 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req *r, int status
 		text = t2;
 	}
 	return send_body(c, r, status, "application/json", text);
+}
+
+/*
+ * A message as a JSON string. It may quote what the request said (a path,
+ * an id) or be cut short inside a character: bytes that are not UTF-8
+ * become \xNN, since jansson refuses such a string and the whole answer
+ * would be lost with it.
+ */
+static json_t *text_json(const char *s)
+{
+	char *t = lg_text_lossless(s, strlen(s), NULL);
+	json_t *j = t ? json_string(t) : NULL;
+
+	free(t);
+	return j;
 }
 
 static enum MHD_Result error_reply(struct MHD_Connection *c, struct req *r, int status,
@@ -113,7 +132,7 @@ static enum MHD_Result error_reply(struct MHD_Connection *c, struct req *r, int 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	e = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	e = json_pack("{s:s, s:o}", "code", code, "message", text_json(msg));
 	if (details)
 		json_object_set_new(e, "details", details);
 	return reply(c, r, status, json_pack("{s:o}", "error", e));
@@ -125,9 +144,9 @@ static json_t *diag_json(const struct lg_diag *d)
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct lg_diag_entry *e = &d->v[i];
-		json_t *o = json_pack("{s:s}", "message", e->message ? e->message : "");
-		json_object_set_new(o, "rule_id", e->rule_id ? json_string(e->rule_id) : json_null());
-		json_object_set_new(o, "field", e->field ? json_string(e->field) : json_null());
+		json_t *o = json_pack("{s:o}", "message", text_json(e->message ? e->message : ""));
+		json_object_set_new(o, "rule_id", e->rule_id ? text_json(e->rule_id) : json_null());
+		json_object_set_new(o, "field", e->field ? text_json(e->field) : json_null());
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -1077,7 +1096,7 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	struct server *srv = cls;
 	struct req *r = *req_cls;
 	struct timespec t1;
-	char when[32];
+	char when[32], *method, *url;
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -1088,9 +1107,17 @@ void api_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s %s %s %d %.1fms%s%s\n", when, r->method ? r->method : "-", r->url ? r->url : "-",
-		r->status, (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6,
+	/*
+	 * The method and path as libmicrohttpd decoded them (%0A is a newline):
+	 * printable, so that a request cannot write log lines of its own.
+	 */
+	method = r->method ? lg_text_printable(r->method, strlen(r->method)) : NULL;
+	url = r->url ? lg_text_printable(r->url, strlen(r->url)) : NULL;
+	fprintf(stderr, "%s %s %s %d %.1fms%s%s\n", when, method ? method : "-", url ? url : "-", r->status,
+		(double)(t1.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6,
 		r->who[0] ? " " : "", r->who);
+	free(method);
+	free(url);
 	if (r->status >= 100 && r->status < 600) {
 		pthread_mutex_lock(&srv->stats_lock);
 		srv->http_by_status[r->status / 100]++;

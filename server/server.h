@@ -56,6 +56,14 @@ struct server {
 	int gitea_stop[2]; /* a byte written to [1] wakes the watcher to stop */
 };
 
+/*
+ * The locks and the thread-specific key of srv (state.c); -1 when they
+ * cannot be made. srv_state_release_thread frees the calling thread's
+ * connection, scanner and cached replies (other threads' go when they end).
+ */
+int srv_state_init(struct server *srv);
+void srv_state_release_thread(struct server *srv);
+
 /* The calling thread's database connection (opened on first use), or NULL. */
 struct lg_store *srv_store(struct server *srv);
 /*

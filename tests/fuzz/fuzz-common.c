@@ -26,7 +26,7 @@ void fuzz_fail(const char *file, int line, const char *what)
  * /tmp/leakgate-fuzz-UID when it is this user's alone, else none (the
  * built-in rules are then compiled in every process, in about a second).
  */
-static char *cache_dir(void)
+char *fuzz_cache_dir(void)
 {
 	const char *e = getenv("LEAKGATE_CACHE_DIR");
 	struct stat st;
@@ -56,7 +56,7 @@ struct lg_ruleset *fuzz_builtin_rules(void)
 		return builtin;
 	memset(&o, 0, sizeof(o));
 	lg_diag_init(&d);
-	FUZZ_CHECK((dir = cache_dir()) != NULL);
+	FUZZ_CHECK((dir = fuzz_cache_dir()) != NULL);
 	o.cache_dir = dir;
 	err = lg_ruleset_load(&builtin, &o, NULL, &d);
 	for (size_t i = 0; i < d.n; i++) {

@@ -30,6 +30,8 @@ void fuzz_fail(const char *file, int line, const char *what) __attribute__((nore
  * Both live until the process ends. Aborts when they cannot be had.
  */
 struct lg_ruleset *fuzz_builtin_rules(void);
+/* That cache folder (caller frees; "" for none), or NULL when out of memory. */
+char *fuzz_cache_dir(void);
 struct lg_scanner *fuzz_scanner(void);
 
 /* 1 if s (len bytes) is valid UTF-8 (NUL bytes allowed). */

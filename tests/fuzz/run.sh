@@ -26,7 +26,15 @@ case $name in
 fuzz-rulepack) max_len=8192 ;;
 fuzz-cache) max_len=32768 ;;
 fuzz-scanner | fuzz-objects) max_len=16384 ;;
+fuzz-api-body) max_len=8192 ;;
 *) max_len=4096 ;;
+esac
+# The API harnesses run leakgated, which logs every request on standard
+# error: closed for the target (libFuzzer keeps its own output and the
+# sanitizers' reports).
+extra=""
+case $name in
+fuzz-api-*) extra="-close_fd_mask=2" ;;
 esac
 dict=""
 [ -f "$src/tests/fuzz/$name.dict" ] && dict="-dict=$src/tests/fuzz/$name.dict"
@@ -39,4 +47,4 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LEAKGATE_CACHE_DIR=${LEAKGATE_CACHE_DIR:-$build/tests/fuzz/cache}
 # shellcheck disable=SC2086
 exec "$prog" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=25 -max_len="$max_len" \
-	-artifact_prefix="$art/" -print_final_stats=1 $dict "$@" "$work" $seeds
+	-artifact_prefix="$art/" -print_final_stats=1 $dict $extra "$@" "$work" $seeds
