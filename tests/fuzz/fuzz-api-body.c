@@ -104,15 +104,6 @@ static void check_rule_stored(json_t *doc, const char *want_id)
 	FUZZ_CHECK(json_is_object(json_object_get(doc, "rule")));
 }
 
-/* Set up before the first input: loading the built-in rules may compile them, which takes longer than an input may. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_api_setup();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_api_resp r;

@@ -101,15 +101,6 @@ static void check_counted(json_t *doc, const char *key, int string_ids)
 		FUZZ_CHECK(string_ids ? json_is_string(json_object_get(e, "id")) : json_is_integer(json_object_get(e, "id")));
 }
 
-/* Set up before the first input: loading the built-in rules may compile them, which takes longer than an input may. */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fuzz_api_setup();
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_api_resp r;

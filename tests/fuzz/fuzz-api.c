@@ -403,3 +403,12 @@ void fuzz_api_escape(char *out, const unsigned char *s, size_t len, const char *
 	}
 	*out = '\0';
 }
+
+/* Set up before the first input: loading the built-in rules may compile them, which takes longer than an input may. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_api_setup();
+	return 0;
+}

@@ -30,17 +30,23 @@ cut -d "$(printf '\037')" -f1 "$T/rules.tsv" | sort >"$T/ids.packs"
 cmp -s "$T/ids.packs" "$T/ids.listed"
 ok $? "the rules in use are exactly the rules in rules/builtin/*.json"
 
+# example_commit ID TEXT64 PATH: a commit on top of base that adds the
+# rule's example at PATH; its id in $commit.
+example_commit() {
+	printf %s "$2" | base64 -d >"$T/example"
+	blob=$(git -C "$T/c" hash-object -w "$T/example")
+	git -C "$T/c" read-tree "$base"
+	git -C "$T/c" update-index --add --cacheinfo "100644,$blob,$3"
+	tree=$(git -C "$T/c" write-tree)
+	commit=$(git -C "$T/c" commit-tree "$tree" -p "$base" -m "add $3 ($1)")
+}
+
 export GIT_INDEX_FILE="$T/rule.index"
 failed_rules=""
 us=$(printf '\037')
 while IFS="$us" read -r id name path text64 conf; do
 	[ -n "$path" ] || path="notes/$id.txt"
-	printf %s "$text64" | base64 -d >"$T/example"
-	blob=$(git -C "$T/c" hash-object -w "$T/example")
-	git -C "$T/c" read-tree "$base"
-	git -C "$T/c" update-index --add --cacheinfo "100644,$blob,$path"
-	tree=$(git -C "$T/c" write-tree)
-	commit=$(git -C "$T/c" commit-tree "$tree" -p "$base" -m "add $path ($id)")
+	example_commit "$id" "$text64" "$path"
 	before=$(ev_count)
 	push "$T/c" origin "$commit:refs/heads/rule/$id"
 	why=""
@@ -78,12 +84,7 @@ while IFS="$us" read -r id name path text64 conf; do
 	[ "$conf" = low ] || continue
 	nlow=$((nlow + 1))
 	[ -n "$path" ] || path="notes/$id.txt"
-	printf %s "$text64" | base64 -d >"$T/example"
-	blob=$(git -C "$T/c" hash-object -w "$T/example")
-	git -C "$T/c" read-tree "$base"
-	git -C "$T/c" update-index --add --cacheinfo "100644,$blob,$path"
-	tree=$(git -C "$T/c" write-tree)
-	commit=$(git -C "$T/c" commit-tree "$tree" -p "$base" -m "add $path ($id, low confidence)")
+	example_commit "$id" "$text64" "$path"
 	push "$T/c" origin "$commit:refs/heads/warn/$id"
 	why=""
 	[ "$rc" -eq 0 ] || why="$why push rejected;"
