@@ -135,6 +135,27 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+#define GIT_DIR_MESSAGE                                                                                   \
+	"is a Git repository (bare, or a .git folder): its objects are compressed, so scanning its files " \
+	"would find nothing; scan a checkout of it instead (leakgate scan does not read a repository's "   \
+	"history)"
+
+/* A bare repository or a .git folder: HEAD, objects/ and refs/ in it. */
+static int is_git_dir(const char *dir)
+{
+	static const char *const parts[] = {"HEAD", "objects", "refs"};
+	char p[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s/%s", dir, parts[i]) >= (int)sizeof(p) || stat(p, &st) < 0)
+			return 0;
+		if (i == 0 ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return 1;
+}
+
 static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
 {
 	DIR *d;
@@ -174,6 +195,8 @@ static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
 		if (lstat(names[i], &st) < 0) {
 			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
 			report_error(c->report, names[i], msg);
+		} else if (S_ISDIR(st.st_mode) && is_git_dir(names[i])) {
+			report_error(c->report, names[i], GIT_DIR_MESSAGE); /* a bare repository inside the tree */
 		} else if (S_ISDIR(st.st_mode)) {
 			scan_dir(c, names[i], depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
@@ -308,6 +331,9 @@ int cmd_scan(int argc, char **argv)
 			char msg[256];
 			snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
 			report_error(c.report, argv[i], msg);
+		} else if (S_ISDIR(st.st_mode) && is_git_dir(argv[i])) {
+			/* Its files are compressed objects: scanning them would say "nothing found". */
+			report_error(c.report, argv[i], GIT_DIR_MESSAGE);
 		} else if (S_ISDIR(st.st_mode)) {
 			scan_dir(&c, argv[i], 0);
 		} else {

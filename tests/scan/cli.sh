@@ -245,6 +245,27 @@ is "$RC" 1 "--binary: the binary file is scanned whole, exit status 1"
 is "$(jq -r '[.findings[] | "\(.path):\(.rule_id)"] | join(" ")' "$OUT")" "$D/bin/tool:generic-credential-assignment" "--binary: the password inside is found"
 is "$(jq -r '.summary.skipped' "$OUT")" 0 "--binary: nothing is listed as skipped"
 
+# A Git repository given as a folder: its objects are compressed, so a scan
+# of its files would wrongly say "nothing found"; it is an error instead.
+git init -q "$D/gitwork" && printf 'token=%s\n' "$GHP" >"$D/gitwork/conf.txt"
+git -C "$D/gitwork" add conf.txt && git -C "$D/gitwork" -c user.name=t -c user.email=t@example.com commit -q -m c
+git clone -q --bare "$D/gitwork" "$D/gitbare.git"
+rm -f "$D/gitwork/conf.txt"
+lg_run gitbare scan "$D/gitbare.git"
+is "$RC" 2 "a bare repository: exit status 2, not a clean result"
+contains "$OUT" "is a Git repository" "a bare repository: says what it is"
+lg_run gitdot scan "$D/gitwork/.git"
+is "$RC" 2 "a .git folder: exit status 2"
+mkdir -p "$D/hosting/group" && mv "$D/gitbare.git" "$D/hosting/group/app.git"
+lg_run githost scan "$D/hosting"
+is "$RC" 2 "a folder of bare repositories (a hosting root): exit status 2"
+contains "$OUT" "hosting/group/app.git: is a Git repository" "each repository inside is named"
+mv "$D/hosting/group/app.git" "$D/gitbare.git" && rm -rf "$D/hosting"
+lg_run gitwork scan "$D/gitwork"
+is "$RC" 0 "a working tree is scanned as files (.git skipped): the deleted file's secret is not there"
+lacks "$OUT" "is a Git repository" "a working tree is not an error"
+rm -rf "$D/gitwork" "$D/gitbare.git"
+
 # UTF-16 text (a byte-order mark) is scanned as the text it stands for.
 mkdir -p "$D/u16"
 printf 'Write-Host "d\xc3\xa9ploiement \xf0\x9f\x98\x80"\r\n# settings\r\n$env:AWS_ACCESS_KEY_ID = "%s"\r\n' "$BIG2" |
