@@ -34,18 +34,12 @@ struct scan_ctx {
 	struct report *report;
 	char *block;
 	int binary;
-	int binary_only;   /* the current file is binary: structured (high-confidence) findings only */
 	uint64_t max_size; /* 0: no limit */
 };
 
 static int on_finding(const struct lg_finding *f, void *ctx)
 {
-	struct scan_ctx *c = ctx;
-
-	/* (A path rule's finding, line 0, is about the name: a .p12 file is always binary.) */
-	if (c->binary_only && f->line != 0 && lg_rule_confidence(f->rule) != LG_CONF_HIGH)
-		return 0;
-	return report_finding(c->report, f);
+	return report_finding(ctx, f);
 }
 
 static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *rule_path)
@@ -54,7 +48,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 	int started = 0, err = 0;
 	struct lg_utf16 *u16 = NULL;
 
-	c->binary_only = 0;
+	lg_scanner_set_min_confidence(c->scanner, LG_CONF_LOW);
 	for (;;) {
 		ssize_t n = read(fd, c->block, READ_BLOCK);
 		if (n < 0 && errno == EINTR)
@@ -82,11 +76,12 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 			 * a checksum, a PEM header), as the hook does: a NUL byte is no
 			 * way around the check. It is listed as not scanned whole.
 			 */
-			c->binary_only = !u16 && !c->binary && lg_looks_binary(c->block, (size_t)n);
-			if (c->binary_only)
+			if (!u16 && !c->binary && lg_looks_binary(c->block, (size_t)n)) {
+				lg_scanner_set_min_confidence(c->scanner, LG_CONF_HIGH);
 				report_skipped(c->report, path,
 					       "binary file: scanned for provider tokens and keys only (use --binary to scan it whole)");
-			lg_scan_begin(c->scanner, rule_path, on_finding, c);
+			}
+			lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 			started = 1;
 		}
 		if (u16)
@@ -102,7 +97,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 		}
 	}
 	if (!started) /* empty: path rules still apply */
-		lg_scan_begin(c->scanner, rule_path, on_finding, c);
+		lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 	err = lg_scan_end(c->scanner);
 	lg_utf16_free(u16);
 	if (err) {

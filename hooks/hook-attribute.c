@@ -268,13 +268,13 @@ void hook_grade(struct hook *h)
 	for (size_t i = 0; i < h->found.n; i++) {
 		struct hfinding *f = &LG_VEC_AT(&h->found, struct hfinding, i);
 		const struct push_item *it;
-		int ctx;
 		if (f->status != F_BLOCK)
 			continue;
 		it = hook_item(h, f);
 		/* A commit or tag message has no path, hence no test or documentation context. */
-		ctx = it && it->kind == ITEM_BLOB && lg_path_context(it->path) != LG_CTX_NONE;
-		if (!policy_blocks((int)lg_rule_confidence(f->rule), ctx, (enum policy_block)h->cfg.block))
+		f->context = (unsigned char)(it && it->kind == ITEM_BLOB ? lg_path_context(it->path) : LG_CTX_NONE);
+		if (!policy_blocks((int)lg_rule_confidence(f->rule), f->context != LG_CTX_NONE,
+				   (enum policy_block)h->cfg.block))
 			f->status = F_WARN;
 	}
 }

@@ -307,8 +307,7 @@ static void report_list(struct hook *h, enum fstatus which)
 			hook_say(h, "  %s in %s:%llu (%s, fingerprint %s): revoke it and remove it.", lg_rule_name(f->rule),
 				 where, (unsigned long long)f->line, f->preview, f->fingerprint);
 		else if (which == F_WARN) {
-			const struct push_item *it = hook_item(h, f);
-			enum lg_context ctx = it && it->kind == ITEM_BLOB ? lg_path_context(it->path) : LG_CTX_NONE;
+			enum lg_context ctx = (enum lg_context)f->context;
 			hook_say(h, "  %s in %s:%llu (%s, fingerprint %s; %s confidence%s%s%s): if it is a real "
 				    "credential, revoke it and remove it.",
 				 lg_rule_name(f->rule), where, (unsigned long long)f->line, f->preview, f->fingerprint,

@@ -45,7 +45,6 @@ struct worker {
 	uint64_t bytes;
 	size_t objects;
 	struct lg_vec paths; /* const char *: the current blob's names */
-	int binary_only;     /* the current blob is binary: keep structured (high-confidence) findings only */
 	const size_t *item_first, *item_next; /* each blob's items (first[b], next[i]; SIZE_MAX ends) */
 };
 
@@ -71,8 +70,6 @@ static int on_blob_finding(const struct lg_finding *f, void *ctx)
 
 	/* Path rules without content are checked per item (attribute), for every name. */
 	if (f->line == 0)
-		return 0;
-	if (w->binary_only && lg_rule_confidence(f->rule) != LG_CONF_HIGH)
 		return 0;
 	finding_copy(&x, f);
 	x.blob = w->cur_blob;
@@ -132,7 +129,7 @@ static void scan_one(struct worker *w, size_t b)
 	enum lg_utf16_kind u16;
 	const char *data;
 	size_t size;
-	int err;
+	int err, binary;
 
 	git_oid_tostr(hex, sizeof(hex), id);
 	w->cur_blob = b;
@@ -166,7 +163,8 @@ static void scan_one(struct worker *w, size_t b)
 	 * they are as certain in a binary as anywhere, and a NUL byte must not
 	 * be a way around the gate. Generic rules would mostly find noise there.
 	 */
-	w->binary_only = !u16 && !h->cfg.scan_binary && lg_looks_binary(data, size);
+	binary = !u16 && !h->cfg.scan_binary && lg_looks_binary(data, size);
+	lg_scanner_set_min_confidence(w->scanner, binary ? LG_CONF_HIGH : LG_CONF_LOW);
 	w->bytes += size;
 	if (u16)
 		err = lg_scan_utf16(w->scanner, u16, (const char *const *)w->paths.v, w->paths.n, data, size,
@@ -174,8 +172,7 @@ static void scan_one(struct worker *w, size_t b)
 	else
 		err = lg_scan_buffer_paths(w->scanner, (const char *const *)w->paths.v, w->paths.n, data,
 					   size, on_blob_finding, w);
-	h->blob_state[b] = err ? BLOB_FAILED : w->binary_only ? BLOB_BINARY : BLOB_SCANNED;
-	w->binary_only = 0;
+	h->blob_state[b] = err ? BLOB_FAILED : binary ? BLOB_BINARY : BLOB_SCANNED;
 	/* Cancelled (the time budget) and full (too many findings) are said once, by hook_scan. */
 	if (err && err != LG_ECANCELED && !(err == LG_ETOOLARGE && w->out.n >= HOOK_FINDINGS_MAX))
 		worker_fail(w, b, err, "%s (%s): %s", w->paths.n ? LG_VEC_AT(&w->paths, const char *, 0) : hex,

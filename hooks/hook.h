@@ -71,6 +71,7 @@ struct hfinding {
 	size_t item;         /* item index once attributed, else SIZE_MAX */
 	enum fstatus status;
 	int64_t exemption;   /* the exemption that let it pass (F_EXEMPT) */
+	unsigned char context; /* enum lg_context of its path, set by hook_grade (a message: none) */
 	unsigned char part;  /* PART_*: where in a commit or tag object */
 };
 

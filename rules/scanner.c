@@ -67,6 +67,7 @@ struct lg_scanner {
 	int cb_stop; /* the callback asked to stop: deliver nothing more */
 	char errmsg[320];
 	int no_dedupe;
+	int min_conf; /* enum lg_confidence: content rules below it are not confirmed */
 	volatile int *cancel;
 	char *buf;
 	size_t len;
@@ -188,6 +189,11 @@ void lg_scanner_set_match_limit(struct lg_scanner *s, uint32_t limit)
 void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag)
 {
 	s->cancel = flag;
+}
+
+void lg_scanner_set_min_confidence(struct lg_scanner *s, enum lg_confidence c)
+{
+	s->min_conf = (int)c;
 }
 
 void lg_scanner_set_dedupe(struct lg_scanner *s, int on)
@@ -527,6 +533,8 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, u
 	if (!r->enabled)
 		return 0;
 	if (r->path_pattern && !s->path_ok[g])
+		return 0;
+	if ((int)r->confidence < s->min_conf)
 		return 0;
 	if (s->base + to <= s->done_until[g])
 		return 0;

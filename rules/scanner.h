@@ -108,6 +108,14 @@ int lg_scanner_applies(struct lg_scanner *s, const struct lg_rule *r, const char
 void lg_scanner_set_dedupe(struct lg_scanner *s, int on);
 
 /*
+ * Content rules below this confidence are not confirmed or reported in the
+ * documents scanned from now on (default LG_CONF_LOW: all); path rules
+ * without a content pattern still are. Binary files are scanned at
+ * LG_CONF_HIGH: structured tokens only.
+ */
+void lg_scanner_set_min_confidence(struct lg_scanner *s, enum lg_confidence c);
+
+/*
  * PCRE2's match limit for the confirmation of one candidate (default
  * LG_PCRE2_MATCH_LIMIT); past it the scan ends with LG_ELIMIT.
  */
