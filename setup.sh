@@ -16,8 +16,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 packages="autoconf automake pkg-config make gcc git jq ripgrep ca-certificates
 libhyperscan-dev libpcre2-dev libjansson-dev libgit2-dev libmicrohttpd-dev
-libsqlite3-dev libgnutls28-dev zlib1g-dev libcurl4-gnutls-dev curl
-sqlite3 lighttpd time nodejs socat gnutls-bin procps"
+libsqlite3-dev libgnutls28-dev zlib1g-dev libcurl4-gnutls-dev libarchive-dev curl
+sqlite3 lighttpd time nodejs socat gnutls-bin procps zip"
 # nodejs: tests/scan/sarif.sh validates the SARIF output with npm packages.
 # npm itself is not listed: the machines' Node.js (NodeSource's nodejs
 # package) ships npm and conflicts with Debian's separate npm package.

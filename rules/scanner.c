@@ -222,6 +222,16 @@ static void scan_failed(struct lg_scanner *s, int code, const char *fmt, ...)
 	va_end(ap);
 }
 
+void lg_scanner_set_error(struct lg_scanner *s, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->err = code;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+}
+
 /* Characters (UTF-8 code points) from the start of pos's line to pos, plus one. */
 static uint64_t char_column(const struct lg_scanner *s, uint64_t pos)
 {
@@ -387,6 +397,7 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 	f->start = s->base + gs;
 	f->end = s->base + ge;
 	f->path = s->npaths ? s->paths[0] : NULL;
+	f->member = f->layer = NULL;
 	locate(s, f->start, &f->line, &f->column);
 	f->column_chars = char_column(s, f->start);
 	locate(s, f->end - 1, &f->end_line, &f->end_column);

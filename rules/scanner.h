@@ -23,6 +23,13 @@ struct lg_scanner;
 struct lg_finding {
 	const struct lg_rule *rule;
 	const char *path; /* document path as given, or NULL */
+	/*
+	 * Set by lg_scan_deep (unpack.h), NULL otherwise: the archive member
+	 * that holds the secret ("lib/app.jar!conf/app.yml"), and the
+	 * encodings it was found under ("base64").
+	 */
+	const char *member;
+	const char *layer;
 	uint64_t start, end;
 	uint64_t line, column;
 	uint64_t end_line, end_column;
@@ -82,6 +89,12 @@ int lg_scan_buffer_paths(struct lg_scanner *s, const char *const *paths, size_t 
 
 /* What stopped the last document's scan, in one line; "" when it completed. */
 const char *lg_scanner_error(const struct lg_scanner *s);
+/*
+ * For layers over the scanner (unpack.c): the last document's scan did
+ * not complete, for this reason (replaces the one kept).
+ */
+void lg_scanner_set_error(struct lg_scanner *s, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * Whether an earlier finding of rule o at bytes [os, oe) settles a finding
