@@ -23,9 +23,12 @@
 /* Entries of one directory; more is refused with an error, not skipped. */
 #define SCAN_DIR_ENTRIES_MAX (8u << 20)
 #include "scanner.h"
+#include "unpack.h"
 #include "utf16.h"
 
 #define READ_BLOCK (256u << 10)
+/* Files up to this size are read whole, with their archive members and encodings. */
+#define WHOLE_MAX (16u << 20)
 #define MAX_DEPTH 256 /* directory nesting; deeper trees are reported, not followed */
 #define MAX_PACKS 64
 
@@ -35,6 +38,7 @@ struct scan_ctx {
 	char *block;
 	int binary;
 	uint64_t max_size; /* 0: no limit */
+	struct lg_unpack_opts unpack;
 };
 
 static int on_finding(const struct lg_finding *f, void *ctx)
@@ -42,15 +46,41 @@ static int on_finding(const struct lg_finding *f, void *ctx)
 	return report_finding(ctx, f);
 }
 
-static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *rule_path)
+/* The scan of path did not complete: an error in the report, with the scanner's reason. */
+static void scan_incomplete(struct scan_ctx *c, const char *path, int err)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "the scan did not complete (%s); the rest of the file was not checked",
+		 *lg_scanner_error(c->scanner) ? lg_scanner_error(c->scanner) : lg_strerror(err));
+	report_error(c->report, path, msg);
+}
+
+/*
+ * A file that does not fit in WHOLE_MAX is streamed (bounded memory) and
+ * scanned as bytes only: its archive members and encodings are not seen,
+ * and the report says so.
+ */
+static void scan_stream(struct scan_ctx *c, int fd, const char *path, const char *rule_path, const char *head,
+			size_t headlen)
 {
 	uint64_t total = 0;
 	int started = 0, err = 0;
 	struct lg_utf16 *u16 = NULL;
 
 	lg_scanner_set_min_confidence(c->scanner, LG_CONF_LOW);
+	report_skipped(c->report, path, "larger than 16 MiB: scanned as a stream, without opening archives or "
+					"decoding encodings");
 	for (;;) {
-		ssize_t n = read(fd, c->block, READ_BLOCK);
+		ssize_t n;
+		const char *data = c->block;
+		if (headlen) {
+			data = head;
+			n = (ssize_t)headlen;
+			headlen = 0;
+		} else {
+			n = read(fd, c->block, READ_BLOCK);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -65,7 +95,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 		if (n == 0)
 			break;
 		if (!started) {
-			enum lg_utf16_kind k = lg_utf16_detect(c->block, (size_t)n);
+			enum lg_utf16_kind k = lg_utf16_detect(data, (size_t)n);
 			/* UTF-16 text is scanned as the UTF-8 it stands for. */
 			if (k && !(u16 = lg_utf16_new(k))) {
 				report_error(c->report, path, "out of memory");
@@ -76,7 +106,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 			 * a checksum, a PEM header), as the hook does: a NUL byte is no
 			 * way around the check. It is listed as not scanned whole.
 			 */
-			if (!u16 && !c->binary && lg_looks_binary(c->block, (size_t)n)) {
+			if (!u16 && !c->binary && lg_looks_binary(data, (size_t)n)) {
 				lg_scanner_set_min_confidence(c->scanner, LG_CONF_HIGH);
 				report_skipped(c->report, path,
 					       "binary file: scanned for provider tokens and keys only (use --binary to scan it whole)");
@@ -85,9 +115,9 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 			started = 1;
 		}
 		if (u16)
-			err = lg_utf16_feed(u16, c->scanner, c->block, (size_t)n);
+			err = lg_utf16_feed(u16, c->scanner, data, (size_t)n);
 		else
-			err = lg_scan_feed(c->scanner, c->block, (size_t)n);
+			err = lg_scan_feed(c->scanner, data, (size_t)n);
 		total += (uint64_t)n;
 		if (err)
 			break; /* lg_scan_end reports it */
@@ -100,13 +130,64 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 		lg_scan_begin(c->scanner, rule_path, on_finding, c->report);
 	err = lg_scan_end(c->scanner);
 	lg_utf16_free(u16);
-	if (err) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "the scan did not complete (%s); the rest of the file was not checked",
-			 *lg_scanner_error(c->scanner) ? lg_scanner_error(c->scanner) : lg_strerror(err));
-		report_error(c->report, path, msg);
-	}
+	lg_scanner_set_min_confidence(c->scanner, LG_CONF_LOW);
+	if (err)
+		scan_incomplete(c, path, err);
 	report_scanned(c->report, total);
+}
+
+static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *rule_path)
+{
+	struct lg_vec buf = LG_VEC_INIT(1, WHOLE_MAX + 1);
+	struct lg_unpack_result res;
+	uint64_t limit = c->max_size && c->max_size < WHOLE_MAX ? c->max_size : WHOLE_MAX;
+	int err, eof = 0, cut = 0;
+
+	/* Read whole: an archive is opened from memory, and decoding looks at the whole text. */
+	while (buf.n <= limit) {
+		ssize_t n;
+		if (lg_vec_reserve(&buf, READ_BLOCK) && lg_vec_reserve(&buf, 1)) {
+			report_error(c->report, path, "out of memory");
+			goto out;
+		}
+		n = read(fd, (char *)buf.v + buf.n, buf.cap - buf.n < READ_BLOCK ? buf.cap - buf.n : READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "read failed: %s", strerror(errno));
+			report_error(c->report, path, msg);
+			goto out;
+		}
+		if (n == 0) {
+			eof = 1;
+			break;
+		}
+		buf.n += (size_t)n;
+	}
+	if (!eof && (!c->max_size || c->max_size > WHOLE_MAX)) {
+		scan_stream(c, fd, path, rule_path, buf.v, buf.n);
+		goto out;
+	}
+	if (!eof || buf.n > limit) {
+		cut = 1;
+		buf.n = (size_t)limit;
+	}
+	c->unpack.scan_binary = c->binary;
+	err = lg_scan_deep(c->scanner, &c->unpack, &rule_path, rule_path ? 1 : 0, buf.v ? buf.v : "", buf.n,
+			   on_finding, c->report, &res);
+	if (cut)
+		report_skipped(c->report, path, "larger than --max-size; scanned the start only");
+	if (res.binary && !res.archive)
+		report_skipped(c->report, path,
+			       "binary file: scanned for provider tokens and keys only (use --binary to scan it whole)");
+	if (res.notes)
+		report_skipped(c->report, path, res.note);
+	if (err)
+		scan_incomplete(c, path, err);
+	report_scanned(c->report, buf.n);
+out:
+	lg_vec_release(&buf);
 }
 
 static void scan_file(struct scan_ctx *c, const char *path)
@@ -216,6 +297,8 @@ static void scan_usage(FILE *f)
 		"  --no-builtin               do not use the built-in rules\n"
 		"  --disable ID               turn off a rule (repeatable)\n"
 		"  --binary                   scan binary files too\n"
+		"  --archive-depth N          open archives nested up to N deep (default 2; 0: do not open)\n"
+		"  --no-decode                do not decode base64, percent-encoding and escaped strings\n"
 		"  --max-size BYTES           scan at most this much of each file\n"
 		"  --output FILE              write the report to FILE\n"
 		"  --cache-dir DIR            compiled-rules cache (default ~/.cache/leakgate)\n"
@@ -230,6 +313,7 @@ int cmd_scan(int argc, char **argv)
 		{"no-builtin", no_argument, 0, 'B'},  {"disable", required_argument, 0, 'd'},
 		{"binary", no_argument, 0, 'b'},      {"max-size", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 'c'},
+		{"archive-depth", required_argument, 0, 'A'}, {"no-decode", no_argument, 0, 'D'},
 		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
 	};
 	const char *packs[MAX_PACKS], *disabled[MAX_PACKS];
@@ -246,6 +330,8 @@ int cmd_scan(int argc, char **argv)
 
 	memset(&lo, 0, sizeof(lo));
 	memset(&c, 0, sizeof(c));
+	lg_unpack_defaults(&c.unpack);
+	c.unpack.member_max = WHOLE_MAX;
 	lg_diag_init(&d);
 	lo.packs = packs;
 	lo.disabled = disabled;
@@ -280,6 +366,16 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case 'B': lo.no_builtin = 1; break;
 		case 'b': c.binary = 1; break;
+		case 'D': c.unpack.decode = 0; break;
+		case 'A':
+			errno = 0;
+			c.unpack.archive_depth = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || c.unpack.archive_depth > LG_ARCHIVE_DEPTH_MAX) {
+				fprintf(stderr, "leakgate scan: --archive-depth needs a number from 0 to %d\n",
+					LG_ARCHIVE_DEPTH_MAX);
+				goto out;
+			}
+			break;
 		case 'c': lo.cache_dir = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'm':

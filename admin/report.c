@@ -18,6 +18,8 @@
 struct rfinding {
 	const struct lg_rule *rule;
 	char *path;
+	char *member; /* the archive member (lg_finding.member), or NULL */
+	char *layer;  /* the encodings (lg_finding.layer), or NULL */
 	uint64_t start, end, line, column, end_line, end_column, column_chars, end_column_chars;
 	char preview[LG_PREVIEW_MAX];
 	char fingerprint[LG_FP_HEX + 1];
@@ -74,8 +76,11 @@ void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->f.n; i++)
+	for (size_t i = 0; i < r->f.n; i++) {
 		free(RF(r, i)->path);
+		free(RF(r, i)->member);
+		free(RF(r, i)->layer);
+	}
 	lg_vec_release(&r->f);
 	notes_free(&r->errs);
 	notes_free(&r->skips);
@@ -90,7 +95,13 @@ int report_finding(struct report *r, const struct lg_finding *f)
 	if (err)
 		return err;
 	x->rule = f->rule;
-	if (!(x->path = strdup(f->path ? f->path : "-"))) {
+	x->path = strdup(f->path ? f->path : "-");
+	x->member = f->member ? strdup(f->member) : NULL;
+	x->layer = f->layer ? strdup(f->layer) : NULL;
+	if (!x->path || (f->member && !x->member) || (f->layer && !x->layer)) {
+		free(x->path);
+		free(x->member);
+		free(x->layer);
 		r->f.n--;
 		return LG_ENOMEM;
 	}
@@ -172,13 +183,17 @@ static int write_text(struct report *r, FILE *out)
 	human_bytes(r->bytes, sz, sizeof(sz));
 	for (size_t i = 0; i < r->f.n; i++) {
 		const struct rfinding *f = RF(r, i);
+		/* An archive member is named after its archive: bundle.zip!conf/app.yml. */
+		const char *bang = f->member ? "!" : "", *member = f->member ? f->member : "";
 		if (f->line)
-			fprintf(out, "%s:%llu:%llu: %s [%s]\n", f->path, (unsigned long long)f->line,
+			fprintf(out, "%s%s%s:%llu:%llu: %s [%s]\n", f->path, bang, member, (unsigned long long)f->line,
 				(unsigned long long)f->column, lg_rule_name(f->rule),
 				lg_severity_name(lg_rule_severity(f->rule)));
 		else
-			fprintf(out, "%s: %s [%s] (the file itself)\n", f->path, lg_rule_name(f->rule),
+			fprintf(out, "%s%s%s: %s [%s] (the file itself)\n", f->path, bang, member, lg_rule_name(f->rule),
 				lg_severity_name(lg_rule_severity(f->rule)));
+		if (f->layer)
+			fprintf(out, "    encoded      %s (the secret is shown decoded)\n", f->layer);
 		fprintf(out, "    secret       %s\n", f->preview);
 		fprintf(out, "    fingerprint  %s\n", f->fingerprint);
 		fprintf(out, "    rule         %s\n\n", lg_rule_id(f->rule));
@@ -254,6 +269,10 @@ static json_t *finding_json(const struct rfinding *f)
 			      f->preview, "fingerprint", f->fingerprint);
 
 	set_name(o, "path", f->path);
+	if (f->member)
+		set_name(o, "member", f->member);
+	if (f->layer)
+		json_object_set_new(o, "encoding", json_string(f->layer));
 
 	if (f->line) {
 		json_object_set_new(o, "line", json_integer((json_int_t)f->line));
@@ -327,7 +346,7 @@ static json_t *build_sarif(struct report *r)
 		const struct lg_rule *rule = f->rule;
 		size_t ri = lg_rule_index(rule);
 		json_t *res, *loc;
-		char *msg = NULL;
+		char *msg = NULL, *member;
 		char *uri = path_uri(f->path);
 
 		if (!rule_index[ri]) {
@@ -343,8 +362,10 @@ static json_t *build_sarif(struct report *r)
 						 "severity", lg_severity_name(lg_rule_severity(rule))));
 		}
 		/* Built whole: cutting it could split a UTF-8 character and lose the result. */
-		if (asprintf(&msg, "%s found (%s). %s", lg_rule_name(rule), f->preview,
-			     lg_rule_remediation(rule)) < 0)
+		member = f->member ? lg_text_lossless(f->member, strlen(f->member), NULL) : NULL;
+		if (asprintf(&msg, "%s found (%s)%s%s%s%s. %s", lg_rule_name(rule), f->preview,
+			     member ? " in archive member " : "", member ? member : "", f->layer ? ", encoded as " : "",
+			     f->layer ? f->layer : "", lg_rule_remediation(rule)) < 0)
 			msg = NULL;
 		loc = json_pack("{s:{s:s}}", "artifactLocation", "uri", uri ? uri : "-");
 		if (f->line)
@@ -359,9 +380,18 @@ static json_t *build_sarif(struct report *r)
 				sarif_level(lg_rule_severity(rule)), "message", "text", msg ? msg : lg_rule_name(rule), "locations",
 				"physicalLocation", loc, "partialFingerprints", "leakgate/v1",
 				f->fingerprint);
+		if (res && (member || f->layer)) {
+			json_t *props = json_object();
+			if (member)
+				json_object_set_new(props, "member", json_string(member));
+			if (f->layer)
+				json_object_set_new(props, "encoding", json_string(f->layer));
+			json_object_set_new(res, "properties", props);
+		}
 		json_array_append_new(results, res);
 		free(uri);
 		free(msg);
+		free(member);
 	}
 	free(rule_index);
 	/* Columns count code points, not the UTF-16 units SARIF assumes by default. */

@@ -126,8 +126,11 @@ static void compare_old(struct hook *h, const struct push_item *it, size_t befor
 		if (git_blob_lookup(&old_blob, h->repo, &it->old_id) == 0) {
 			git_object_size_t sz = git_blob_rawsize(old_blob);
 			if (sz <= h->cfg.max_blob_size) {
-				int err = lg_scan_buffer(h->scanner, it->path, git_blob_rawcontent(old_blob), (size_t)sz,
-							 collect_fp, &old);
+				struct lg_unpack_result res;
+				const char *name = it->path;
+				/* As the new version was scanned: with its archive members and decoded views. */
+				int err = lg_scan_deep(h->scanner, &h->cfg.unpack, &name, 1, git_blob_rawcontent(old_blob),
+						       (size_t)sz, collect_fp, &old, &res);
 				have = 1;
 				/* The comparison could not be made whole: what it found still counts. */
 				if (err) {
@@ -154,6 +157,12 @@ static void compare_old(struct hook *h, const struct push_item *it, size_t befor
 	lg_vec_release(&old.v);
 }
 
+/* Offsets of findings in different archive members are not comparable. */
+static int same_part(const struct hfinding *a, const struct hfinding *b)
+{
+	return a->member == b->member || (a->member && b->member && !strcmp(a->member, b->member));
+}
+
 /*
  * The findings of one blob that apply at one of its names, [from, end of
  * h->found), settled among themselves: the scanner leaves rules with
@@ -173,11 +182,11 @@ static int settle_at_path(struct hook *h, size_t from)
 		return LG_ENOMEM;
 	for (size_t i = from; i < n; i++) {
 		for (size_t k = i; k-- > from && !drop[i - from] && v[k].start + LG_MATCH_MAX > v[i].start;)
-			drop[i - from] = lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start,
-							    v[i].end);
+			drop[i - from] = same_part(&v[k], &v[i]) &&
+					 lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start, v[i].end);
 		for (size_t k = i + 1; k < n && !drop[i - from] && v[k].start < v[i].end; k++)
-			drop[i - from] = lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start,
-							    v[i].end);
+			drop[i - from] = same_part(&v[k], &v[i]) &&
+					 lg_finding_settles(v[k].rule, v[k].start, v[k].end, v[i].rule, v[i].start, v[i].end);
 	}
 	for (size_t i = from; i < n; i++)
 		if (!drop[i - from])
@@ -214,7 +223,8 @@ int hook_attribute(struct hook *h)
 			continue;
 		for (size_t k = first[it->blob]; k < first[it->blob] + count[it->blob]; k++) {
 			struct hfinding x = LG_VEC_AT(&h->blobfound, struct hfinding, k);
-			int applies = lg_scanner_applies(h->scanner, x.rule, it->path);
+			/* A member's path scope was matched against the member's own name. */
+			int applies = x.member ? 1 : lg_scanner_applies(h->scanner, x.rule, it->path);
 			if (applies < 0) {
 				hook_failed(h, applies, 0, "the path rules could not be matched against %s", it->path);
 				continue;

@@ -35,6 +35,10 @@ static const struct {
 	[HK_TIMEOUT] = {"leakgate.timeout", K_SECONDS, 1, 86400, NULL},
 	[HK_MAX_BLOB_SIZE] = {"leakgate.maxBlobSize", K_SIZE, 1, (int64_t)1 << 40, NULL},
 	[HK_SCAN_BINARY] = {"leakgate.scanBinary", K_BOOL, 0, 1, NULL},
+	[HK_ARCHIVE_DEPTH] = {"leakgate.archiveDepth", K_COUNT, 0, LG_ARCHIVE_DEPTH_MAX, NULL},
+	[HK_MAX_ARCHIVE_SIZE] = {"leakgate.maxArchiveSize", K_SIZE, 1, (int64_t)1 << 40, NULL},
+	[HK_MAX_ARCHIVE_MEMBERS] = {"leakgate.maxArchiveMembers", K_COUNT, 1, 100000000, NULL},
+	[HK_DECODE] = {"leakgate.decode", K_BOOL, 0, 1, NULL},
 	[HK_ALLOW_BYPASS] = {"leakgate.allowBypass", K_BOOL, 0, 1, NULL},
 	[HK_MAX_REPORT] = {"leakgate.maxReport", K_COUNT, 1, 1000, NULL},
 	[HK_THREADS] = {"leakgate.threads", K_COUNT, 1, 64, NULL},
@@ -199,6 +203,7 @@ int hook_config_load(struct hook_config *c, const char *git_dir, struct lg_diag 
 	c->max_report = HOOK_DEFAULT_MAX_REPORT;
 	c->threads = cores < 1 ? 1 : cores > 4 ? 4 : (int)cores;
 	c->block = BLOCK_MEDIUM;
+	lg_unpack_defaults(&c->unpack);
 
 	if (git_config_open_default(&cfg) < 0 && git_config_new(&cfg) < 0) {
 		lg_diag_add(d, NULL, NULL, NULL, "cannot read the git configuration: %s",
@@ -245,6 +250,34 @@ int hook_config_load(struct hook_config *c, const char *git_dir, struct lg_diag 
 			problem(c, HK_SCAN_BINARY, d, "is not a boolean (true or false); using false");
 		else
 			c->scan_binary = b;
+	}
+	/* Archive and decoding settings that cannot be read keep their defaults: everything is opened. */
+	if ((v = get_single(c, cfg, HK_ARCHIVE_DEPTH))) {
+		if (git_config_parse_int64(&n, v) < 0 || n < 0 || n > LG_ARCHIVE_DEPTH_MAX)
+			problem(c, HK_ARCHIVE_DEPTH, d, "is not a number from 0 to %d; using %d", LG_ARCHIVE_DEPTH_MAX,
+				LG_ARCHIVE_DEPTH_DEFAULT);
+		else
+			c->unpack.archive_depth = (unsigned)n;
+	}
+	if ((v = get_single(c, cfg, HK_MAX_ARCHIVE_SIZE))) {
+		if (git_config_parse_int64(&n, v) < 0 || n < 1 || n > keys[HK_MAX_ARCHIVE_SIZE].max)
+			problem(c, HK_MAX_ARCHIVE_SIZE, d, "is not a positive size in bytes (suffixes k, m, g); using %llu",
+				(unsigned long long)LG_ARCHIVE_MAX_DEFAULT);
+		else
+			c->unpack.archive_max = (uint64_t)n;
+	}
+	if ((v = get_single(c, cfg, HK_MAX_ARCHIVE_MEMBERS))) {
+		if (git_config_parse_int64(&n, v) < 0 || n < 1 || n > keys[HK_MAX_ARCHIVE_MEMBERS].max)
+			problem(c, HK_MAX_ARCHIVE_MEMBERS, d, "is not a number from 1 to %lld; using %d",
+				(long long)keys[HK_MAX_ARCHIVE_MEMBERS].max, LG_ARCHIVE_MEMBERS_DEFAULT);
+		else
+			c->unpack.archive_members = (uint64_t)n;
+	}
+	if ((v = get_single(c, cfg, HK_DECODE))) {
+		if (git_config_parse_bool(&b, v) < 0)
+			problem(c, HK_DECODE, d, "is not a boolean (true or false); using true");
+		else
+			c->unpack.decode = b;
 	}
 	/* An allowBypass that cannot be read never allows a bypass. */
 	if ((v = get_single(c, cfg, HK_ALLOW_BYPASS))) {
@@ -302,6 +335,8 @@ env:
 	c->key_file = path_from(c, cfg, HK_KEY_FILE, d);
 	c->cache_dir = path_from(c, cfg, HK_CACHE_DIR, d);
 	git_config_free(cfg);
+	c->unpack.member_max = c->max_blob_size;
+	c->unpack.scan_binary = c->scan_binary;
 	if (err)
 		return err;
 	return c->ninvalid ? LG_EINVALID : LG_OK;
@@ -360,6 +395,10 @@ void hook_config_effective(const struct hook_config *c, enum hook_key k, char *b
 	case HK_TIMEOUT: snprintf(buf, len, "%d", c->timeout); break;
 	case HK_MAX_BLOB_SIZE: snprintf(buf, len, "%llu", (unsigned long long)c->max_blob_size); break;
 	case HK_SCAN_BINARY: snprintf(buf, len, "%s", c->scan_binary ? "true" : "false"); break;
+	case HK_ARCHIVE_DEPTH: snprintf(buf, len, "%u", c->unpack.archive_depth); break;
+	case HK_MAX_ARCHIVE_SIZE: snprintf(buf, len, "%llu", (unsigned long long)c->unpack.archive_max); break;
+	case HK_MAX_ARCHIVE_MEMBERS: snprintf(buf, len, "%llu", (unsigned long long)c->unpack.archive_members); break;
+	case HK_DECODE: snprintf(buf, len, "%s", c->unpack.decode ? "true" : "false"); break;
 	case HK_ALLOW_BYPASS: snprintf(buf, len, "%s", c->allow_bypass ? "true" : "false"); break;
 	case HK_MAX_REPORT: snprintf(buf, len, "%d", c->max_report); break;
 	case HK_THREADS: snprintf(buf, len, "%d", c->threads); break;

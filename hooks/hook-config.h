@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lg.h"
+#include "unpack.h"
 #include "vec.h"
 
 #define HOOK_DEFAULT_MAX_BLOB (10u << 20)
@@ -39,6 +40,10 @@ enum hook_key {
 	HK_TIMEOUT,
 	HK_MAX_BLOB_SIZE,
 	HK_SCAN_BINARY,
+	HK_ARCHIVE_DEPTH,
+	HK_MAX_ARCHIVE_SIZE,
+	HK_MAX_ARCHIVE_MEMBERS,
+	HK_DECODE,
 	HK_ALLOW_BYPASS,
 	HK_MAX_REPORT,
 	HK_THREADS,
@@ -64,6 +69,11 @@ struct hook_config {
 	int timeout;             /* leakgate.timeout, seconds */
 	int allow_bypass;        /* leakgate.allowBypass (default true) */
 	int scan_binary;         /* leakgate.scanBinary (default false) */
+	/*
+	 * leakgate.archiveDepth, maxArchiveSize, maxArchiveMembers, decode;
+	 * member_max is maxBlobSize and scan_binary scanBinary.
+	 */
+	struct lg_unpack_opts unpack;
 	int max_report;          /* leakgate.maxReport: findings shown in full */
 	int threads;             /* leakgate.threads (default: cores, at most 4) */
 	int block;               /* leakgate.block: enum policy_block (default medium) */

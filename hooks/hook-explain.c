@@ -43,6 +43,20 @@ const char *hook_where(const struct hook *h, const struct hfinding *f)
 
 static int prefixed;
 
+/* Where a finding is, for one line: its file, and the archive member in it. */
+static char *hook_shown_member(struct hook *h, const struct hfinding *f)
+{
+	char *s, *all = NULL;
+
+	if (!f->member)
+		return hook_shown(h, hook_where(h, f));
+	if (asprintf(&all, "%s!%s", hook_where(h, f), f->member) < 0)
+		return hook_shown(h, hook_where(h, f));
+	s = hook_shown(h, all);
+	free(all);
+	return s;
+}
+
 void hook_say(struct hook *h, const char *fmt, ...)
 {
 	char line[2048];
@@ -153,7 +167,14 @@ static void say_finding(struct hook *h, const struct hfinding *f, size_t n, cons
 		free(shown);
 	}
 	shown = hook_shown(h, it->kind == ITEM_BLOB ? it->path : "");
-	if (it->kind == ITEM_BLOB && f->line)
+	if (it->kind == ITEM_BLOB && f->member) {
+		char *m = hook_shown(h, f->member);
+		if (f->line)
+			hook_say(h, "    where:       %s!%s:%llu", shown, m, (unsigned long long)f->line);
+		else
+			hook_say(h, "    where:       %s!%s (the file itself)", shown, m);
+		free(m);
+	} else if (it->kind == ITEM_BLOB && f->line)
 		hook_say(h, "    where:       %s:%llu", shown, (unsigned long long)f->line);
 	else if (it->kind == ITEM_BLOB)
 		hook_say(h, "    where:       %s (the file itself)", shown);
@@ -162,6 +183,8 @@ static void say_finding(struct hook *h, const struct hfinding *f, size_t n, cons
 	else
 		hook_say(h, "    where:       %s, line %llu", hook_where(h, f), (unsigned long long)f->line);
 	free(shown);
+	if (f->layer)
+		hook_say(h, "    encoded:     %s (the secret is shown decoded)", f->layer);
 	hook_say(h, "    secret:      %s", f->preview);
 	hook_say(h, "    fingerprint: %s", f->fingerprint);
 	/* The same advice twice (two AWS rules) is said once. */
@@ -265,11 +288,18 @@ static void report_rejection(struct hook *h, size_t nblock)
 /* Files the check did not scan whole, by choice of the settings. */
 static void report_skipped(struct hook *h)
 {
-	size_t binary = 0, large = 0;
+	size_t binary = 0, large = 0, partial = 0;
 
 	for (size_t b = 0; h->blob_state && b < h->push.blobs.n; b++) {
 		binary += h->blob_state[b] == BLOB_BINARY;
 		large += h->blob_state[b] == BLOB_LARGE;
+		partial += h->blob_notes && h->blob_notes[b];
+	}
+	if (partial) {
+		char *n = hook_shown(h, h->first_note);
+		hook_say(h, "leakgate: note: %zu archive%s not opened whole: %s%s", partial, partial == 1 ? "" : "s",
+			 n ? n : "", partial > 1 ? " (and more)" : "");
+		free(n);
 	}
 	if (binary)
 		hook_say(h, "leakgate: note: %zu binary file%s scanned for provider tokens and keys only "
@@ -302,7 +332,7 @@ static void report_list(struct hook *h, enum fstatus which)
 		if (f->status != which)
 			continue;
 		k++;
-		where = hook_shown(h, hook_where(h, f));
+		where = hook_shown_member(h, f);
 		if (which == F_PREEXISTING)
 			hook_say(h, "  %s in %s:%llu (%s, fingerprint %s): revoke it and remove it.", lg_rule_name(f->rule),
 				 where, (unsigned long long)f->line, f->preview, f->fingerprint);

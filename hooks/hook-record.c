@@ -122,6 +122,13 @@ static json_t *findings_json(struct hook *h, size_t *left_out)
 		} else {
 			json_object_set_new(o, "path", json_string(hook_where(h, f)));
 		}
+		if (f->member) {
+			char *m = redacted(h, f->member);
+			set_name(o, "member", m);
+			free(m);
+		}
+		if (f->layer)
+			json_object_set_new(o, "encoding", json_string(f->layer));
 		json_object_set_new(o, "commit", json_string(c));
 		json_object_set_new(o, "line", json_integer((json_int_t)f->line));
 		json_object_set_new(o, "status", json_string(status_name(f->status)));
@@ -179,12 +186,15 @@ static json_t *skipped_json(struct hook *h, size_t *left_out)
 	for (size_t i = 0; i < h->push.items.n; i++) {
 		const struct push_item *it = PUSH_ITEM(&h->push, i);
 		const char *why;
-		char c[GIT_OID_HEXSZ + 1], *p;
+		char c[GIT_OID_HEXSZ + 1], *p, notes[128];
 		json_t *o;
 
 		if (it->kind != ITEM_BLOB)
 			continue;
 		why = h->blob_state ? skip_reason((enum blob_state)h->blob_state[it->blob]) : "not-reached";
+		/* Scanned, but parts of an archive could not be opened. */
+		if (!why && h->blob_notes && h->blob_notes[it->blob])
+			why = lg_unpack_notes_name(h->blob_notes[it->blob], notes, sizeof(notes));
 		if (!why)
 			continue;
 		if (json_array_size(a) == HOOK_EVENT_SKIPPED_MAX) {

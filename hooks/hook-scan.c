@@ -45,6 +45,8 @@ struct worker {
 	uint64_t bytes;
 	size_t objects;
 	struct lg_vec paths; /* const char *: the current blob's names */
+	struct lg_vec strings; /* char *: members and layers of its findings, handed to the hook */
+	char note[300];        /* the first thing an archive kept from the scan (lg_unpack_result) */
 	const size_t *item_first, *item_next; /* each blob's items (first[b], next[i]; SIZE_MAX ends) */
 };
 
@@ -63,16 +65,40 @@ static void finding_copy(struct hfinding *x, const struct lg_finding *f)
 	x->item = SIZE_MAX;
 }
 
+/* A copy of s kept in pool (freed with the hook), or NULL for NULL. */
+static int pool_strdup(struct lg_vec *pool, const char *s, char **out)
+{
+	int err;
+
+	*out = NULL;
+	if (!s)
+		return LG_OK;
+	if (!(*out = strdup(s)))
+		return LG_ENOMEM;
+	if ((err = lg_vec_push(pool, out))) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 static int on_blob_finding(const struct lg_finding *f, void *ctx)
 {
 	struct worker *w = ctx;
 	struct hfinding x;
+	int err;
 
-	/* Path rules without content are checked per item (attribute), for every name. */
-	if (f->line == 0)
+	/*
+	 * Path rules without content are checked per item (attribute), for
+	 * every name; a member's name is only known here.
+	 */
+	if (f->line == 0 && !f->member)
 		return 0;
 	finding_copy(&x, f);
 	x.blob = w->cur_blob;
+	if ((err = pool_strdup(&w->strings, f->member, &x.member)) ||
+	    (err = pool_strdup(&w->strings, f->layer, &x.layer)))
+		return err;
 	return lg_vec_push(&w->out, &x);
 }
 
@@ -126,10 +152,10 @@ static void scan_one(struct worker *w, size_t b)
 	char hex[GIT_OID_HEXSZ + 1];
 	git_odb_object *obj = NULL;
 	git_object_t type;
-	enum lg_utf16_kind u16;
+	struct lg_unpack_result res;
 	const char *data;
 	size_t size;
-	int err, binary;
+	int err;
 
 	git_oid_tostr(hex, sizeof(hex), id);
 	w->cur_blob = b;
@@ -156,23 +182,22 @@ static void scan_one(struct worker *w, size_t b)
 		git_odb_object_free(obj);
 		return;
 	}
-	u16 = lg_utf16_detect(data, size);
 	/*
-	 * A binary file (without leakgate.scanBinary) is still scanned, for the
-	 * structured tokens only (a provider prefix, a checksum, a PEM header):
-	 * they are as certain in a binary as anywhere, and a NUL byte must not
-	 * be a way around the gate. Generic rules would mostly find noise there.
+	 * With its archive members and decoded views. A binary file (without
+	 * leakgate.scanBinary) is still scanned, for the structured tokens only
+	 * (a provider prefix, a checksum, a PEM header): they are as certain in
+	 * a binary as anywhere, and a NUL byte must not be a way around the
+	 * gate. Generic rules would mostly find noise there. An archive is its
+	 * members: it is not counted as binary.
 	 */
-	binary = !u16 && !h->cfg.scan_binary && lg_looks_binary(data, size);
-	lg_scanner_set_min_confidence(w->scanner, binary ? LG_CONF_HIGH : LG_CONF_LOW);
 	w->bytes += size;
-	if (u16)
-		err = lg_scan_utf16(w->scanner, u16, (const char *const *)w->paths.v, w->paths.n, data, size,
-				    on_blob_finding, w);
-	else
-		err = lg_scan_buffer_paths(w->scanner, (const char *const *)w->paths.v, w->paths.n, data,
-					   size, on_blob_finding, w);
-	h->blob_state[b] = err ? BLOB_FAILED : binary ? BLOB_BINARY : BLOB_SCANNED;
+	err = lg_scan_deep(w->scanner, &h->cfg.unpack, (const char *const *)w->paths.v, w->paths.n, data, size,
+			   on_blob_finding, w, &res);
+	h->blob_state[b] = err ? BLOB_FAILED : res.binary && !res.archive ? BLOB_BINARY : BLOB_SCANNED;
+	h->blob_notes[b] = (unsigned char)res.notes;
+	w->bytes += res.inflated + res.decoded;
+	if (res.notes && !w->note[0])
+		snprintf(w->note, sizeof(w->note), "%s", res.note);
 	/* Cancelled (the time budget) and full (too many findings) are said once, by hook_scan. */
 	if (err && err != LG_ECANCELED && !(err == LG_ETOOLARGE && w->out.n >= HOOK_FINDINGS_MAX))
 		worker_fail(w, b, err, "%s (%s): %s", w->paths.n ? LG_VEC_AT(&w->paths, const char *, 0) : hex,
@@ -210,6 +235,9 @@ static void worker_release(struct hook *h, struct worker *w)
 	lg_vec_release(&w->out);
 	lg_vec_release(&w->fails);
 	lg_vec_release(&w->paths);
+	for (size_t i = 0; i < w->strings.n; i++)
+		free(LG_VEC_AT(&w->strings, char *, i));
+	lg_vec_release(&w->strings);
 	lg_scanner_free(w->scanner);
 	git_odb_free(w->odb);
 	if (w->repo && w->repo != h->repo)
@@ -233,11 +261,12 @@ static int scan_blobs(struct hook *h)
 	if (nb <= INLINE_BLOBS_MAX)
 		n = 1;
 	h->blob_state = calloc(nb, 1);
+	h->blob_notes = calloc(nb, 1);
 	first = malloc(nb * sizeof(*first));
 	next = malloc(h->push.items.n * sizeof(*next));
 	w = calloc((size_t)n, sizeof(*w));
 	t = calloc((size_t)n, sizeof(*t));
-	if (!h->blob_state || !first || !next || !w || !t) {
+	if (!h->blob_state || !h->blob_notes || !first || !next || !w || !t) {
 		hook_failed(h, LG_ENOMEM, 1, "out of memory");
 		err = LG_ENOMEM;
 		goto out;
@@ -260,6 +289,7 @@ static int scan_blobs(struct hook *h)
 		lg_vec_init(&w[i].out, sizeof(struct hfinding), HOOK_FINDINGS_MAX);
 		lg_vec_init(&w[i].fails, sizeof(struct wfail), WORKER_FAILURES_MAX);
 		lg_vec_init(&w[i].paths, sizeof(const char *), PUSH_ITEMS_MAX);
+		lg_vec_init(&w[i].strings, sizeof(char *), 2 * HOOK_FINDINGS_MAX);
 		if (n == 1) {
 			w[i].repo = h->repo;
 		} else if (hook_open_repo(&w[i].repo, h->git_dir, h->quarantine) < 0) {
@@ -299,6 +329,13 @@ static int scan_blobs(struct hook *h)
 		}
 		if (w[i].nfails > shown)
 			hook_failed(h, LG_ERROR, 0, "%zu more files could not be scanned", w[i].nfails - shown);
+		/* The findings' strings go with them: the hook frees them. */
+		if (!err && (err = lg_vec_append(&h->strings, w[i].strings.v, w[i].strings.n)))
+			hook_failed(h, err, 1, "out of memory");
+		else if (!err)
+			w[i].strings.n = 0;
+		if (w[i].note[0] && !h->first_note[0])
+			snprintf(h->first_note, sizeof(h->first_note), "%s", w[i].note);
 		if (!err && (err = lg_vec_append(&h->blobfound, w[i].out.v, w[i].out.n)))
 			hook_failed(h, err, 0, err == LG_ETOOLARGE
 				    ? "the push has more than %d findings: too many to check them all"

@@ -73,6 +73,8 @@ struct hfinding {
 	int64_t exemption;   /* the exemption that let it pass (F_EXEMPT) */
 	unsigned char context; /* enum lg_context of its path, set by hook_grade (a message: none) */
 	unsigned char part;  /* PART_*: where in a commit or tag object */
+	char *member;        /* the archive member that holds it (h->strings owns it), or NULL */
+	char *layer;         /* the encodings it was found under (h->strings owns it), or NULL */
 };
 
 /* Where in a commit or tag object a finding is; its line counts from there. */
@@ -113,6 +115,9 @@ struct hook {
 	struct lg_vec blobfound;   /* struct hfinding: the blob scan's, by blob */
 	struct lg_vec found;       /* struct hfinding: attributed to items */
 	unsigned char *blob_state; /* enum blob_state, per unique blob */
+	unsigned char *blob_notes; /* LG_NOTE_*: what of an archive could not be opened, per unique blob */
+	char first_note[300];      /* the first of those, in words */
+	struct lg_vec strings;     /* char *: the findings' members and layers */
 	struct lg_vec failures;    /* struct hfailure */
 	size_t failures_dropped;
 	uint64_t bytes_scanned;

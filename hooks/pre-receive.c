@@ -359,6 +359,7 @@ static void hook_init(struct hook *h)
 	lg_diag_init(&h->store_diag);
 	push_init(&h->push);
 	lg_vec_init(&h->found, sizeof(struct hfinding), HOOK_FINDINGS_MAX);
+	lg_vec_init(&h->strings, sizeof(char *), 4 * (size_t)HOOK_FINDINGS_MAX);
 	lg_vec_init(&h->blobfound, sizeof(struct hfinding), HOOK_FINDINGS_MAX);
 	lg_vec_init(&h->failures, sizeof(struct hfailure), HOOK_FAILURES_MAX);
 	if (lg_event_new_uid(&h->ev))
