@@ -416,6 +416,22 @@ int lg_jwt_valid(const char *s, size_t len)
 	return valid;
 }
 
+int lg_jwt_base64_valid(const char *s, size_t len)
+{
+	unsigned char *text = NULL;
+	size_t n;
+	int valid;
+
+	if (b64_decode(s, len, 0, &text, &n))
+		return 0;
+	/* echo "$TOKEN" | base64 encodes the newline too. */
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	valid = lg_jwt_valid((const char *)text, n);
+	gnutls_free(text);
+	return valid;
+}
+
 /* A field of a version 2 binary macaroon: a type, a varint length and data, or a lone 0 (end). */
 struct mac_field {
 	unsigned type;

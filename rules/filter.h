@@ -38,6 +38,12 @@ int lg_checksum_token_invalid(const char *s, size_t len);
  */
 int lg_jwt_valid(const char *s, size_t len);
 /*
+ * A JWT encoded once more in standard base64 (Kubernetes Secret data, Helm
+ * values): the decoded text, less one final newline, passes lg_jwt_valid.
+ * 1 if it holds.
+ */
+int lg_jwt_base64_valid(const char *s, size_t len);
+/*
  * A PyPI API token: "pypi-" and the base64url (unpadded) of a version 2
  * binary macaroon located at pypi.org or test.pypi.org, read whole: a
  * header with an identifier, first- or third-party caveats, a 32-byte

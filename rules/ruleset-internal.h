@@ -25,6 +25,7 @@ enum lg_validator {
 	LG_VALIDATOR_JWT,
 	LG_VALIDATOR_PYPI_MACAROON,
 	LG_VALIDATOR_AZURE_STORAGE_KEY,
+	LG_VALIDATOR_JWT_BASE64,
 	LG_VALIDATOR_COUNT /* not a validator: one past the last */
 };
 

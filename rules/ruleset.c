@@ -36,7 +36,7 @@
 #define LG_CACHE_MAX_BYTES (256u << 20)
 /*
  * Changed whenever the rule table's meaning changes (LGHSDB07: validators
- * jwt, pypi-macaroon and azure-storage-key), so that an older entry is a
+ * jwt, pypi-macaroon, azure-storage-key and jwt-base64), so that an older entry is a
  * miss and compiled again instead of being read with other numbers.
  */
 #define LG_CACHE_MAGIC "LGHSDB07"
@@ -138,6 +138,7 @@ static const struct {
 	{"jwt", LG_VALIDATOR_JWT},
 	{"pypi-macaroon", LG_VALIDATOR_PYPI_MACAROON},
 	{"azure-storage-key", LG_VALIDATOR_AZURE_STORAGE_KEY},
+	{"jwt-base64", LG_VALIDATOR_JWT_BASE64},
 	{NULL, LG_VALIDATOR_NONE},
 };
 
@@ -422,7 +423,7 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 		if (!r->validator) {
 			lg_diag_add(d, file, id, "validator",
 				    "unknown validator '%s' (known: github-crc32, jwt, pypi-macaroon, "
-				    "azure-storage-key)",
+				    "azure-storage-key, jwt-base64)",
 				    validator);
 			bad = 1;
 		}

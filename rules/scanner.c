@@ -340,6 +340,7 @@ static int validator_passes(enum lg_validator v, const char *s, size_t len)
 	case LG_VALIDATOR_JWT: return lg_jwt_valid(s, len);
 	case LG_VALIDATOR_PYPI_MACAROON: return lg_pypi_macaroon_valid(s, len);
 	case LG_VALIDATOR_AZURE_STORAGE_KEY: return lg_azure_storage_key_valid(s, len);
+	case LG_VALIDATOR_JWT_BASE64: return lg_jwt_base64_valid(s, len);
 	case LG_VALIDATOR_COUNT: break;
 	}
 	return 0;

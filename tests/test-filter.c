@@ -165,6 +165,24 @@ int main(void)
 		static const char azure_one_pad[] =
 			"traBD96SoRZkb5WsUNp8BQK2Wjqwkmt3CAjsfweXyOQN0MgaKq0AkUvki9B7C6cc2Ii8y20L1AoEpKu3IwEdQwA=";
 
+		static const char jwt_b64[] =
+			"ZXlKaGJHY2lPaUpGVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5LmV5SnpkV0lpT2lJMlpURXdNMk5pTUMwMU5UTXlMVF"
+			"F5T1RFdE9EVXdaQzFpWm1FMlptRXdNMlF3TXpJaUxDSnBjM01pT2lKcmRXSmxjbTVsZEdWekwzTmxjblpwWTJWaFky"
+			"TnZkVzUwSWl3aWFXRjBJam94TnpNek16QXdNREF3ZlEuVUNuQUJpeUM5cUpIQzRpSWFmZjNBdTI0dGV5bWtnV3M4eW"
+			"tEek5MRm1QRm42YzV1WnExS2liRzhoX0NnWjJkejN6TzNqQjF0VklBVWNHREV1X0xYQ3c=";
+		static const char jwt_b64_newline[] =
+			"ZXlKaGJHY2lPaUpGVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5LmV5SnpkV0lpT2lJMlpURXdNMk5pTUMwMU5UTXlMVF"
+			"F5T1RFdE9EVXdaQzFpWm1FMlptRXdNMlF3TXpJaUxDSnBjM01pT2lKcmRXSmxjbTVsZEdWekwzTmxjblpwWTJWaFky"
+			"TnZkVzUwSWl3aWFXRjBJam94TnpNek16QXdNREF3ZlEuVUNuQUJpeUM5cUpIQzRpSWFmZjNBdTI0dGV5bWtnV3M4eW"
+			"tEek5MRm1QRm42YzV1WnExS2liRzhoX0NnWjJkejN6TzNqQjF0VklBVWNHREV1X0xYQ3cK";
+		static const char jwt_b64_text[] =
+			"ZXlKaGJHY2lPaUpJVXpJMU5pSjkgaXMgdGhlIGhlYWRlciBvZiBhbiBIUzI1NiB0b2tlbiwgc2hvd24gaW4gdGhlIG"
+			"d1aWRl";
+		static const char jwt_b64_no_alg[] =
+			"ZXlKMGVYQWlPaUFpU2xkVUlpd2dJbXRwWkNJNklDSnJNeUo5LmV5SnpkV0lpT2lJMlpURXdNMk5pTUMwMU5UTXlMVF"
+			"F5T1RFdE9EVXdaQzFpWm1FMlptRXdNMlF3TXpJaUxDSnBjM01pT2lKcmRXSmxjbTVsZEdWekwzTmxjblpwWTJWaFky"
+			"TnZkVzUwSWl3aWFXRjBJam94TnpNek16QXdNREF3ZlEuVUNuQUJpeUM5cUpIQzRpSWFmZjNBdTI0dGV5bWtnV3M4eW"
+			"tEek5MRm1QRm42YzV1WnExS2liRzhoX0NnWjJkejN6TzNqQjF0VklBVWNHREV1X0xYQ3c=";
 		char *big = malloc(LG_VALIDATE_MAX + 1024);
 		size_t n;
 
@@ -199,6 +217,16 @@ int main(void)
 		memset(big + 21, 'A', n);
 		big[21 + n] = '.';
 		ok(!lg_jwt_valid(big, 22 + n), "jwt: a longer one is rejected without decoding");
+
+		ok(lg_jwt_base64_valid(S(jwt_b64)), "jwt-base64: the base64 of a JWT");
+		ok(lg_jwt_base64_valid(S(jwt_b64_newline)), "jwt-base64: and of a JWT and a newline (echo | base64)");
+		ok(!lg_jwt_base64_valid(S(jwt_b64_text)), "jwt-base64: the base64 of a sentence");
+		ok(!lg_jwt_base64_valid(S(jwt_b64_no_alg)), "jwt-base64: the base64 of a JWT without alg");
+		ok(!lg_jwt_base64_valid(jwt_b64, 200), "jwt-base64: cut short");
+		ok(!lg_jwt_base64_valid(S("ZXlKaGJHY2lP-_")), "jwt-base64: base64url characters");
+		ok(!lg_jwt_base64_valid(S("")), "jwt-base64: nothing");
+		memset(big, 'Q', LG_VALIDATE_MAX + 4);
+		ok(!lg_jwt_base64_valid(big, LG_VALIDATE_MAX + 4), "jwt-base64: too long to decode");
 
 		ok(lg_pypi_macaroon_valid(S(pypi_ok)), "pypi-macaroon: a pypi.org token");
 		ok(lg_pypi_macaroon_valid(S(pypi_test_ok)), "pypi-macaroon: a test.pypi.org token");

@@ -114,12 +114,14 @@ int main(void)
 	ok(add(rs, "{\"rules\":[" RULE("v-crc", ",\"pattern\":\"a\",\"validator\":\"github-crc32\"") ","
 		   RULE("v-jwt", ",\"pattern\":\"b\",\"validator\":\"jwt\"") ","
 		   RULE("v-pypi", ",\"pattern\":\"c\",\"validator\":\"pypi-macaroon\"") ","
-		   RULE("v-azure", ",\"pattern\":\"d\",\"validator\":\"azure-storage-key\"") "]}",
+		   RULE("v-azure", ",\"pattern\":\"d\",\"validator\":\"azure-storage-key\"") ","
+		   RULE("v-jwt64", ",\"pattern\":\"f\",\"validator\":\"jwt-base64\"") "]}",
 	       &d) == 0,
-	   "github-crc32, jwt, pypi-macaroon and azure-storage-key are validators");
+	   "github-crc32, jwt, pypi-macaroon, azure-storage-key and jwt-base64 are validators");
 	ok(add(rs, "{\"rules\":[" RULE("v-bad", ",\"pattern\":\"e\",\"validator\":\"jws\"") "]}", &d) ==
 		       LG_EINVALID &&
-		   has_diag(&d, "v-bad", "validator", "'jws' (known: github-crc32, jwt, pypi-macaroon, azure-storage-key)"),
+		   has_diag(&d, "v-bad", "validator", "'jws' (known: github-crc32, jwt, pypi-macaroon, azure-storage-key, "
+			     "jwt-base64)"),
 	   "an unknown validator is refused, naming the known ones");
 	dump(&d);
 	lg_ruleset_free(rs);
