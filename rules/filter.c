@@ -1,6 +1,11 @@
 /*
  * Candidate filters. Each one is cheap and runs only on the few bytes a
  * confirmed match extracted, never on the scanned text as a whole.
+ *
+ * The structural validators (JWT, PyPI macaroon, Azure key) decode what
+ * they judge: base64 through GnuTLS, a JWT header through jansson. They
+ * refuse anything longer than LG_VALIDATE_MAX before decoding, so one
+ * candidate costs at most a few KiB of work.
  */
 #include "config.h"
 
@@ -9,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/gnutls.h>
+#include <jansson.h>
 #include <zlib.h>
 
 #include "filter.h"
@@ -289,4 +296,276 @@ const char *lg_context_name(enum lg_context c)
 	case LG_CTX_NONE: break;
 	}
 	return "none";
+}
+
+/* The value of a standard base64 character, or -1. */
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static int b64url_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+	       c == '_';
+}
+
+/*
+ * Decode base64 of at most LG_VALIDATE_MAX characters: standard, with its
+ * padding, or (url set) base64url without padding, which is turned into
+ * the standard form that gnutls_base64_decode2 reads. The characters and
+ * the length are checked here, and so is that the unused low bits of the
+ * last character are zero: GnuTLS would accept a value no encoder writes.
+ * 0 and the bytes in *out (the caller frees them with gnutls_free), or -1.
+ */
+static int b64_decode(const char *s, size_t len, int url, unsigned char **out, size_t *outlen)
+{
+	char buf[LG_VALIDATE_MAX + 3];
+	gnutls_datum_t in, res = {NULL, 0};
+	size_t n = len, pad = 0;
+	int last = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len > LG_VALIDATE_MAX)
+		return -1;
+	while (!url && n > 0 && pad < 2 && s[n - 1] == '=') {
+		n--;
+		pad++;
+	}
+	if (n == 0 || n % 4 == 1 || (pad && (n + pad) % 4))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (url) {
+			if (!b64url_char(c))
+				return -1;
+			c = c == '-' ? '+' : c == '_' ? '/' : c;
+		}
+		if ((last = b64_value(c)) < 0)
+			return -1;
+		buf[i] = c;
+	}
+	if ((n % 4 == 2 && (last & 0x0f)) || (n % 4 == 3 && (last & 0x03)))
+		return -1;
+	while (n % 4)
+		buf[n++] = '=';
+	in.data = (unsigned char *)buf;
+	in.size = (unsigned)n;
+	if (gnutls_base64_decode2(&in, &res) < 0)
+		return -1;
+	*out = res.data;
+	*outlen = res.size;
+	return 0;
+}
+
+static int json_has_string(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+	return json_is_string(v) && json_string_length(v) > 0;
+}
+
+int lg_jwt_valid(const char *s, size_t len)
+{
+	size_t dot[4], ndots = 0, start = 0;
+	unsigned char *hdr = NULL;
+	size_t hlen;
+	json_t *h;
+	int valid;
+
+	if (len == 0 || len > LG_VALIDATE_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (ndots == 4)
+				return 0;
+			dot[ndots++] = i;
+		} else if (!b64url_char(s[i])) {
+			return 0;
+		}
+	}
+	if (ndots != 2 && ndots != 4)
+		return 0;
+	/*
+	 * Only the header is decoded, but every part must have a length that
+	 * base64 can have. Parts may be empty: the signature of alg none, the
+	 * encrypted key of a JWE with alg dir, a detached payload.
+	 */
+	for (size_t k = 0; k <= ndots; k++) {
+		size_t end = k < ndots ? dot[k] : len;
+		if ((end - start) % 4 == 1)
+			return 0;
+		start = end + 1;
+	}
+	if (b64_decode(s, dot[0], 1, &hdr, &hlen))
+		return 0;
+	h = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, NULL);
+	valid = json_is_object(h) && json_has_string(h, "alg") && (ndots == 2 || json_has_string(h, "enc"));
+	json_decref(h);
+	gnutls_free(hdr);
+	return valid;
+}
+
+int lg_jwt_base64_valid(const char *s, size_t len)
+{
+	unsigned char *text = NULL;
+	size_t n;
+	int valid;
+
+	if (b64_decode(s, len, 0, &text, &n))
+		return 0;
+	/* echo "$TOKEN" | base64 encodes the newline too. */
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	valid = lg_jwt_valid((const char *)text, n);
+	gnutls_free(text);
+	return valid;
+}
+
+/* A field of a version 2 binary macaroon: a type, a varint length and data, or a lone 0 (end). */
+struct mac_field {
+	unsigned type;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* Read the field at *at of p[0 .. n); 0, or -1 when it runs past the end. */
+static int mac_next(const unsigned char *p, size_t n, size_t *at, struct mac_field *f)
+{
+	size_t i = *at;
+	uint64_t v = 0;
+
+	if (i >= n)
+		return -1;
+	f->type = p[i++];
+	f->data = NULL;
+	f->len = 0;
+	if (f->type == 0) {
+		*at = i;
+		return 0;
+	}
+	/* Field types are varints too, but every defined one fits in a byte. */
+	if (f->type & 0x80)
+		return -1;
+	for (unsigned shift = 0;; shift += 7) {
+		if (i >= n || shift > 28)
+			return -1;
+		v |= (uint64_t)(p[i] & 0x7f) << shift;
+		if (!(p[i++] & 0x80))
+			break;
+	}
+	if (v > n - i)
+		return -1;
+	f->data = p + i;
+	f->len = (size_t)v;
+	*at = i + (size_t)v;
+	return 0;
+}
+
+enum { MAC_EOS = 0, MAC_LOCATION = 1, MAC_IDENTIFIER = 2, MAC_VID = 4, MAC_SIGNATURE = 6 };
+
+static int mac_field_is(const struct mac_field *f, const char *s)
+{
+	return f->len == strlen(s) && !memcmp(f->data, s, f->len);
+}
+
+/*
+ * The whole macaroon: version 2; a header of location (which PyPI always
+ * writes), identifier and end; caveats, each an optional location, an
+ * identifier, an optional verification id and end; an empty caveat that
+ * ends them; a 32-byte signature (HMAC-SHA256) that ends the data.
+ */
+static int pypi_macaroon(const unsigned char *p, size_t n)
+{
+	struct mac_field f;
+	size_t at = 1;
+
+	if (n < 1 || p[0] != 2)
+		return 0;
+	if (mac_next(p, n, &at, &f) || f.type != MAC_LOCATION ||
+	    !(mac_field_is(&f, "pypi.org") || mac_field_is(&f, "test.pypi.org")))
+		return 0;
+	if (mac_next(p, n, &at, &f) || f.type != MAC_IDENTIFIER || f.len == 0)
+		return 0;
+	if (mac_next(p, n, &at, &f) || f.type != MAC_EOS)
+		return 0;
+	/* Each caveat takes at least two bytes, so this ends. */
+	for (;;) {
+		if (mac_next(p, n, &at, &f))
+			return 0;
+		if (f.type == MAC_EOS)
+			break;
+		if (f.type == MAC_LOCATION && mac_next(p, n, &at, &f))
+			return 0;
+		if (f.type != MAC_IDENTIFIER || f.len == 0 || mac_next(p, n, &at, &f))
+			return 0;
+		if (f.type == MAC_VID && mac_next(p, n, &at, &f))
+			return 0;
+		if (f.type != MAC_EOS)
+			return 0;
+	}
+	if (mac_next(p, n, &at, &f) || f.type != MAC_SIGNATURE || f.len != 32)
+		return 0;
+	return at == n;
+}
+
+int lg_pypi_macaroon_valid(const char *s, size_t len)
+{
+	unsigned char *bin = NULL;
+	size_t n;
+	int valid;
+
+	if (len <= 5 || len > LG_VALIDATE_MAX || memcmp(s, "pypi-", 5))
+		return 0;
+	if (b64_decode(s + 5, len - 5, 1, &bin, &n))
+		return 0;
+	valid = pypi_macaroon(bin, n);
+	gnutls_free(bin);
+	return valid;
+}
+
+int lg_azure_storage_key_valid(const char *s, size_t len)
+{
+	unsigned char *key = NULL;
+	size_t n;
+
+	/* 64 bytes take 86 characters and two of padding. */
+	if (len != 88 || s[86] != '=' || s[87] != '=')
+		return 0;
+	if (b64_decode(s, len, 0, &key, &n))
+		return 0;
+	gnutls_free(key);
+	return n == 64;
+}
+
+int lg_structured_token_invalid(const char *s, size_t len)
+{
+	size_t i, dots = 0;
+
+	if (lg_checksum_token_invalid(s, len))
+		return 1;
+	if (len > 3 && !memcmp(s, "eyJ", 3)) {
+		for (i = 3; i < len && (s[i] == '.' || b64url_char(s[i])); i++)
+			dots += s[i] == '.';
+		if (i == len && dots >= 2)
+			return !lg_jwt_valid(s, len);
+	}
+	/* Ag: the version byte 2 of a macaroon, as every PyPI token starts. */
+	if (len > 7 && !memcmp(s, "pypi-Ag", 7)) {
+		for (i = 7; i < len && b64url_char(s[i]); i++)
+			;
+		if (i == len)
+			return !lg_pypi_macaroon_valid(s, len);
+	}
+	return 0;
 }

@@ -14,7 +14,20 @@
 
 #include "ruleset.h"
 
-enum lg_validator { LG_VALIDATOR_NONE, LG_VALIDATOR_GITHUB_CRC32 };
+/*
+ * A rule's offline check of its secret (filter.h). The number is stored in
+ * the compiled cache's rule table: append new ones, never renumber, and
+ * change LG_CACHE_MAGIC when the list grows.
+ */
+enum lg_validator {
+	LG_VALIDATOR_NONE,
+	LG_VALIDATOR_GITHUB_CRC32,
+	LG_VALIDATOR_JWT,
+	LG_VALIDATOR_PYPI_MACAROON,
+	LG_VALIDATOR_AZURE_STORAGE_KEY,
+	LG_VALIDATOR_JWT_BASE64,
+	LG_VALIDATOR_COUNT /* not a validator: one past the last */
+};
 
 /*
  * The highest capture group a rule may name as its secret: the scanner's

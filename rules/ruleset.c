@@ -34,7 +34,12 @@
 
 /* A serialized database larger than this is not ours. */
 #define LG_CACHE_MAX_BYTES (256u << 20)
-#define LG_CACHE_MAGIC "LGHSDB06"
+/*
+ * Changed whenever the rule table's meaning changes (LGHSDB07: validators
+ * jwt, pypi-macaroon, azure-storage-key and jwt-base64), so that an older entry is a
+ * miss and compiled again instead of being read with other numbers.
+ */
+#define LG_CACHE_MAGIC "LGHSDB07"
 /*
  * magic, rule-set hash, lengths of the two databases and the rule table,
  * then an HMAC-SHA256 of all of it (the header before the MAC, and the
@@ -123,6 +128,19 @@ static int valid_id(const char *s)
 	}
 	return 1;
 }
+
+/* The names a rule's "validator" gives (docs/rule-format.md says what each checks). */
+static const struct {
+	const char *name;
+	enum lg_validator validator;
+} validator_names[] = {
+	{"github-crc32", LG_VALIDATOR_GITHUB_CRC32},
+	{"jwt", LG_VALIDATOR_JWT},
+	{"pypi-macaroon", LG_VALIDATOR_PYPI_MACAROON},
+	{"azure-storage-key", LG_VALIDATOR_AZURE_STORAGE_KEY},
+	{"jwt-base64", LG_VALIDATOR_JWT_BASE64},
+	{NULL, LG_VALIDATOR_NONE},
+};
 
 static const char *const rule_fields[] = {
 	"id", "name", "description", "severity", "pattern", "secret_group",
@@ -399,10 +417,13 @@ static struct lg_rule *parse_rule(json_t *obj, const char *file, const char *pac
 	}
 	validator = get_string(obj, "validator", 0, 64, file, id, d, &bad);
 	if (validator) {
-		if (strcmp(validator, "github-crc32") == 0)
-			r->validator = LG_VALIDATOR_GITHUB_CRC32;
-		else {
-			lg_diag_add(d, file, id, "validator", "unknown validator '%s' (known: github-crc32)",
+		for (size_t i = 0; validator_names[i].name && !r->validator; i++)
+			if (strcmp(validator, validator_names[i].name) == 0)
+				r->validator = validator_names[i].validator;
+		if (!r->validator) {
+			lg_diag_add(d, file, id, "validator",
+				    "unknown validator '%s' (known: github-crc32, jwt, pypi-macaroon, "
+				    "azure-storage-key, jwt-base64)",
 				    validator);
 			bad = 1;
 		}
@@ -1056,7 +1077,7 @@ int lg_ruleset_table_read(struct lg_ruleset *rs, const unsigned char *p, size_t 
 		r->pattern = rget_str(&b, &absent);
 		r->path_pattern = rget_str(&b, &absent);
 		if (!r->id || !r->name || !r->description || !r->remediation || !r->pack ||
-		    r->severity > LG_SEV_CRITICAL || r->validator > LG_VALIDATOR_GITHUB_CRC32 ||
+		    r->severity > LG_SEV_CRITICAL || r->validator >= LG_VALIDATOR_COUNT ||
 		    r->confidence > LG_CONF_HIGH)
 			b.bad = 1;
 		/*

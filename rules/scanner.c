@@ -341,6 +341,21 @@ static const char *pcre2_failure(int rc, char *buf, size_t len)
 	return buf;
 }
 
+/* 1 when the secret s passes the rule's validator (or the rule has none). */
+static int validator_passes(enum lg_validator v, const char *s, size_t len)
+{
+	switch (v) {
+	case LG_VALIDATOR_NONE: return 1;
+	case LG_VALIDATOR_GITHUB_CRC32: return lg_github_crc32_valid(s, len);
+	case LG_VALIDATOR_JWT: return lg_jwt_valid(s, len);
+	case LG_VALIDATOR_PYPI_MACAROON: return lg_pypi_macaroon_valid(s, len);
+	case LG_VALIDATOR_AZURE_STORAGE_KEY: return lg_azure_storage_key_valid(s, len);
+	case LG_VALIDATOR_JWT_BASE64: return lg_jwt_base64_valid(s, len);
+	case LG_VALIDATOR_COUNT: break;
+	}
+	return 0;
+}
+
 /* A PCRE2 match [ms, me) of rule r in the current pass; ov is its ovector. */
 static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SIZE *ov)
 {
@@ -367,10 +382,10 @@ static void handle_match(struct lg_scanner *s, struct lg_rule *r, const PCRE2_SI
 		return;
 	if (r->placeholder_check && lg_is_placeholder(s->data + gs, ge - gs))
 		return;
-	if (r->validator == LG_VALIDATOR_GITHUB_CRC32 && !lg_github_crc32_valid(s->data + gs, ge - gs))
+	if (!validator_passes(r->validator, s->data + gs, ge - gs))
 		return;
 	/* A structured token its own validator rejects is not reported by a generic rule either. */
-	if (r->generic && (lg_checksum_token_invalid(s->data + gs, ge - gs) ||
+	if (r->generic && (lg_structured_token_invalid(s->data + gs, ge - gs) ||
 			   lg_looks_like_type_name(s->data + gs, ge - gs)))
 		return;
 	/*

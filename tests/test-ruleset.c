@@ -108,6 +108,25 @@ int main(void)
 	lg_ruleset_free(rs);
 	lg_diag_release(&d);
 
+	/* Every validator name loads; an unknown one is refused with the list of known ones. */
+	lg_diag_init(&d);
+	lg_ruleset_new(&rs);
+	ok(add(rs, "{\"rules\":[" RULE("v-crc", ",\"pattern\":\"a\",\"validator\":\"github-crc32\"") ","
+		   RULE("v-jwt", ",\"pattern\":\"b\",\"validator\":\"jwt\"") ","
+		   RULE("v-pypi", ",\"pattern\":\"c\",\"validator\":\"pypi-macaroon\"") ","
+		   RULE("v-azure", ",\"pattern\":\"d\",\"validator\":\"azure-storage-key\"") ","
+		   RULE("v-jwt64", ",\"pattern\":\"f\",\"validator\":\"jwt-base64\"") "]}",
+	       &d) == 0,
+	   "github-crc32, jwt, pypi-macaroon, azure-storage-key and jwt-base64 are validators");
+	ok(add(rs, "{\"rules\":[" RULE("v-bad", ",\"pattern\":\"e\",\"validator\":\"jws\"") "]}", &d) ==
+		       LG_EINVALID &&
+		   has_diag(&d, "v-bad", "validator", "'jws' (known: github-crc32, jwt, pypi-macaroon, azure-storage-key, "
+			     "jwt-base64)"),
+	   "an unknown validator is refused, naming the known ones");
+	dump(&d);
+	lg_ruleset_free(rs);
+	lg_diag_release(&d);
+
 	/* Pattern errors found at compile time name the rule. */
 	lg_diag_init(&d);
 	lg_ruleset_new(&rs);

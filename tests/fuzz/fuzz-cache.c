@@ -77,7 +77,7 @@ static void check_table(const struct lg_ruleset *rs)
 		FUZZ_CHECK(r->id && r->name && r->description && r->remediation && r->pack);
 		FUZZ_CHECK(strcmp(lg_severity_name(r->severity), "unknown") != 0);
 		FUZZ_CHECK(strcmp(lg_confidence_name(r->confidence), "unknown") != 0);
-		FUZZ_CHECK(r->validator == LG_VALIDATOR_NONE || r->validator == LG_VALIDATOR_GITHUB_CRC32);
+		FUZZ_CHECK(r->validator < LG_VALIDATOR_COUNT);
 		/* The scanner reads the secret group from match data of 100 pairs. */
 		FUZZ_CHECK(r->secret_group <= 99);
 		FUZZ_CHECK(r->min_entropy >= 0 && r->min_entropy <= 8);
