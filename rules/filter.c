@@ -78,6 +78,27 @@ static const char *const spec_examples[] = {
 	NULL,
 };
 
+/*
+ * Words in brackets stand for a value in documentation: (whatever),
+ * [password], {api key}, (your password here). A real secret has digits
+ * or other characters inside.
+ */
+static int bracketed_words(const char *s, size_t len)
+{
+	static const char open[] = "([{", close[] = ")]}";
+	const char *o;
+
+	if (len < 3 || !(o = memchr(open, s[0], 3)) || s[len - 1] != close[o - open])
+		return 0;
+	for (size_t i = 1; i + 1 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == ' ' || c == '_' || c == '-' ||
+		      c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
 int lg_is_placeholder(const char *s, size_t len)
 {
 	size_t run = 1;
@@ -89,6 +110,8 @@ int lg_is_placeholder(const char *s, size_t len)
 	for (size_t i = 0; placeholder_words[i]; i++)
 		if (contains_ci(s, len, placeholder_words[i]))
 			return 1;
+	if (bracketed_words(s, len))
+		return 1;
 	/*
 	 * xxxx and ****: four of a filler character; any character six times
 	 * in a row. Real hex keys hold runs of four digits often enough (about

@@ -44,6 +44,11 @@ int main(void)
 	ok(!lg_is_placeholder(S("2YotnFZFEjr1zCsicMWpA")), "nor a shorter one");
 	ok(!lg_is_placeholder(S("9f3a0000c1d2")), "four zeros in a hex key do not make a placeholder");
 	ok(lg_is_placeholder(S("aaaaaa")), "six of any character do");
+	ok(lg_is_placeholder(S("(whatever)")), "words in brackets stand for a value: (whatever)");
+	ok(lg_is_placeholder(S("[db password]")), "[db password]");
+	ok(lg_is_placeholder(S("{api-key}")), "{api-key}");
+	ok(!lg_is_placeholder(S("(Vq7mKz2RtLp9XwNc4s)")), "a random value in brackets is not");
+	ok(!lg_is_placeholder(S("(whatever]")), "nor unmatched brackets");
 
 	ok(lg_github_crc32_valid(S("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")), "valid ghp_ checksum");
 	ok(!lg_github_crc32_valid(S("ghp_cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0KU")), "last char changed");
