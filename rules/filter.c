@@ -55,7 +55,7 @@ static int contains_ci(const char *s, size_t len, const char *needle)
 static const char *const placeholder_words[] = {
 	"example", "changeme", "change_me", "change-me", "placeholder", "dummy",
 	"redacted", "your_", "your-", "yourtoken", "yourkey", "insert", "replace_me",
-	"replaceme", "<", ">", "${", "{{", "%(", "process.env", "os.environ",
+	"replaceme", "${", "{{", "%(", "process.env", "os.environ",
 	"getenv", "env(", "env[", "fake", "sample", "1234567890", "abcdefgh",
 	"not-for-prod", "not_for_prod", "notforprod", "do-not-use", "do_not_use",
 	"0123456789", NULL,
@@ -99,6 +99,26 @@ static int bracketed_words(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * A name in angle brackets anywhere in the value (<your-token>,
+ * sk_live_<key>, <API_KEY here>) stands for a value; a lone < or > is
+ * only a character of a password (p<ss).
+ */
+static int angle_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i + 1;
+		if (s[i] != '<')
+			continue;
+		while (j < len && (s[j] == ' ' || s[j] == '_' || s[j] == '-' || s[j] == '.' ||
+				   (s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= '0' && s[j] <= '9')))
+			j++;
+		if (j < len && s[j] == '>' && j > i + 1)
+			return 1;
+	}
+	return 0;
+}
+
 int lg_is_placeholder(const char *s, size_t len)
 {
 	size_t run = 1;
@@ -110,7 +130,7 @@ int lg_is_placeholder(const char *s, size_t len)
 	for (size_t i = 0; placeholder_words[i]; i++)
 		if (contains_ci(s, len, placeholder_words[i]))
 			return 1;
-	if (bracketed_words(s, len))
+	if (bracketed_words(s, len) || angle_name(s, len))
 		return 1;
 	/*
 	 * xxxx and ****: four of a filler character; any character six times

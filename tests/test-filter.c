@@ -49,6 +49,10 @@ int main(void)
 	ok(lg_is_placeholder(S("{api-key}")), "{api-key}");
 	ok(!lg_is_placeholder(S("(Vq7mKz2RtLp9XwNc4s)")), "a random value in brackets is not");
 	ok(!lg_is_placeholder(S("(whatever]")), "nor unmatched brackets");
+	ok(!lg_is_placeholder(S("p<ss9Kd2mQ7x")), "a lone < is a character of a password, not a placeholder");
+	ok(!lg_is_placeholder(S("Zq8>vN3kLm2w")), "nor a lone >");
+	ok(lg_is_placeholder(S("sk_live_<your key>")), "a name in angle brackets inside the value is");
+	ok(!lg_is_placeholder(S("a<>b9Kd2mQ7x")), "an empty pair is not a name");
 
 	ok(lg_github_crc32_valid(S("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")), "valid ghp_ checksum");
 	ok(!lg_github_crc32_valid(S("ghp_cBShNgFPhN9LhLfVizZbl3g7Jerabz1ai0KU")), "last char changed");
