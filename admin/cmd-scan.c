@@ -365,7 +365,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	for (int i = optind; git && i < argc; i++) {
-		struct history_opts ho = {rs, &key, threads, c.binary, all_objects, isatty(2), c.max_size};
+		struct history_opts ho = {rs, &key, threads, c.binary, all_objects, isatty(2), argc - optind > 1,
+					  c.max_size};
 		history_scan(&ho, c.report, argv[i]);
 	}
 	for (int i = optind; !git && i < argc; i++) {

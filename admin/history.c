@@ -416,6 +416,12 @@ static int loose_read(const char *objdir, const git_oid *id, uint64_t max, git_o
 		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* zlib counts in 32 bits: a loose object of 4 GiB is past any --max-size that makes sense here. */
+	if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= UINT32_MAX) {
+		snprintf(msg, msglen, "loose object %s is %llu bytes compressed: too large to read", path,
+			 (unsigned long long)st.st_size);
+		goto out;
+	}
 	if (fstat(fd, &st) < 0 || !(in = malloc(st.st_size ? (size_t)st.st_size : 1))) {
 		snprintf(msg, msglen, "cannot read %s", path);
 		goto out;
@@ -450,7 +456,7 @@ static int loose_read(const char *objdir, const git_oid *id, uint64_t max, git_o
 		goto out;
 	}
 	*type = git_object_string2type(kind);
-	if (declared > max || declared > SIZE_MAX - 1) {
+	if (declared > max || declared >= UINT32_MAX) {
 		*size = declared > SIZE_MAX ? SIZE_MAX : (size_t)declared;
 		ret = LOOSE_LARGE;
 		goto out;
@@ -1098,6 +1104,11 @@ static void scan_blob(struct worker *w, uint32_t b)
 			worker_note(w, b, 1, "cannot read blob %s: %s", hex, git_msg());
 		return;
 	}
+	if (lr == LOOSE_LARGE && size <= max) {
+		worker_note(w, b, 1, "blob %s: a loose object of %zu bytes, 4 GiB or more, cannot be read here; "
+			    "not scanned (git gc packs it)", hex, size);
+		return;
+	}
 	if (lr == LOOSE_LARGE || size > max) {
 		worker_note(w, b, 0, "blob %s: %zu bytes, larger than %s (%llu bytes); not scanned", hex, size,
 			    h->o->max_size ? "--max-size" : "the default limit for history scans",
@@ -1427,7 +1438,8 @@ static int report_found(struct history *h)
 	for (size_t i = 0; i < h->found.n && !err; i++) {
 		struct hfind *x = HF(h, i);
 		char obj[GIT_OID_HEXSZ + 1], commit[GIT_OID_HEXSZ + 1];
-		struct report_origin o = {.kind = x->kind, .object = obj, .unreachable = x->unreachable};
+		struct report_origin o = {.repository = h->repo_path, .kind = x->kind, .object = obj,
+					  .unreachable = x->unreachable};
 		struct crefs *c = x->commit != NONE ? crefs_find(cr, ncr, x->commit) : NULL;
 
 		const char *also[HISTORY_REFS_SHOWN];
@@ -1576,7 +1588,7 @@ void history_scan(const struct history_opts *o, struct report *r, const char *pa
 	lg_vec_init(&h.pathbuf, 1, 1u << 20);
 	clock_gettime(CLOCK_MONOTONIC, &h.t0);
 	pthread_once(&init_once, init_libgit2);
-	report_set_history(r);
+	report_set_history(r, o->several);
 
 	if ((e = git_repository_open_ext(&h.repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) < 0) {
 		const char *m = git_msg();

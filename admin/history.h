@@ -29,6 +29,7 @@ struct history_opts {
 	int binary;          /* scan binary blobs whole */
 	int all_objects;     /* unreachable objects too */
 	int progress;        /* a progress line on stderr */
+	int several;         /* more than one repository: findings name theirs */
 	uint64_t max_size;   /* larger blobs are skipped; 0: HISTORY_MAX_BLOB_DEFAULT */
 };
 

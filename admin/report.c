@@ -23,7 +23,7 @@ struct rfinding {
 	char fingerprint[LG_FP_HEX + 1];
 	/* History scans only (report_finding_at); NULL otherwise. */
 	const char *kind;
-	char *object, *commit;
+	char *repository, *object, *commit;
 	char **refs, **also;
 	size_t nrefs, refs_more, nalso, also_more;
 	int unreachable;
@@ -80,6 +80,7 @@ static void notes_free(struct lg_vec *v)
 static void rfinding_release(struct rfinding *x)
 {
 	free(x->path);
+	free(x->repository);
 	free(x->object);
 	free(x->commit);
 	for (size_t k = 0; k < x->nrefs; k++)
@@ -102,9 +103,9 @@ static char **strs_copy(const char *const *v, size_t n, size_t *got)
 	return c;
 }
 
-void report_set_history(struct report *r)
+void report_set_history(struct report *r, int several)
 {
-	r->history = 1;
+	r->history = several ? 2 : 1;
 }
 
 void report_free(struct report *r)
@@ -139,11 +140,12 @@ int report_finding_at(struct report *r, const struct lg_finding *f, const struct
 		x->refs_more = o->refs_more;
 		x->also_more = o->also_more;
 		x->object = strdup(o->object);
+		x->repository = strdup(o->repository);
 		x->commit = o->commit ? strdup(o->commit) : NULL;
 		x->refs = strs_copy(o->refs, o->nrefs, &x->nrefs);
 		x->also = strs_copy(o->also, o->nalso, &x->nalso);
 	}
-	if (!x->path || (o && (!x->object || (o->commit && !x->commit) || x->nrefs < o->nrefs ||
+	if (!x->path || (o && (!x->object || !x->repository || (o->commit && !x->commit) || x->nrefs < o->nrefs ||
 			       x->nalso < o->nalso))) {
 		rfinding_release(x);
 		r->f.n--;
@@ -235,8 +237,10 @@ static void write_list(FILE *out, const char *label, char *const *v, size_t n, s
 }
 
 /* A history finding's commit, object and refs, as more lines of the same block. */
-static void write_origin(const struct rfinding *f, FILE *out)
+static void write_origin(const struct rfinding *f, int several, FILE *out)
 {
+	if (several)
+		fprintf(out, "    repository   %s\n", f->repository);
 	if (f->commit)
 		fprintf(out, "    commit       %s\n", f->commit);
 	/* A commit's own message: the commit line said it all. */
@@ -270,7 +274,7 @@ static int write_text(struct report *r, FILE *out)
 		fprintf(out, "    fingerprint  %s\n", f->fingerprint);
 		fprintf(out, "    rule         %s\n", lg_rule_id(f->rule));
 		if (f->object)
-			write_origin(f, out);
+			write_origin(f, r->history == 2, out);
 		fputc('\n', out);
 	}
 	if (r->f.n) {
@@ -358,6 +362,7 @@ static json_t *origin_json(const struct rfinding *f)
 {
 	json_t *o = json_object();
 
+	set_name(o, "repository", f->repository);
 	json_object_set_new(o, "commit", f->commit ? json_string(f->commit) : json_null());
 	json_object_set_new(o, "object", json_pack("{s:s, s:s}", "type", f->kind, "id", f->object));
 	json_object_set_new(o, "refs", names_json(f->refs, f->nrefs));

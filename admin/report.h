@@ -28,6 +28,7 @@ int report_finding(struct report *r, const struct lg_finding *f);
  * nrefs names kept, refs_more not named). The strings are copied.
  */
 struct report_origin {
+	const char *repository; /* as given on the command line */
 	const char *kind;   /* "blob", "commit" or "tag" */
 	const char *object; /* its id, in hex */
 	const char *commit; /* hex, or NULL */
@@ -39,8 +40,11 @@ struct report_origin {
 };
 /* report_finding with the finding's origin; o may be NULL. */
 int report_finding_at(struct report *r, const struct lg_finding *f, const struct report_origin *o);
-/* The report is of histories: the text counts objects, not files. */
-void report_set_history(struct report *r);
+/*
+ * The report is of histories: the text counts objects, not files, and
+ * names each finding's repository when it covers several.
+ */
+void report_set_history(struct report *r, int several);
 void report_error(struct report *r, const char *path, const char *msg);
 void report_scanned(struct report *r, uint64_t bytes);
 /* n documents of bytes in all. */

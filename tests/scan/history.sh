@@ -131,7 +131,8 @@ is "$RC" 1 "a bare clone: exit status 1"
 is "$(jq -c '[.findings[] | {path, commit, line, rule_id}]' "$OUT")" "$(q -c '[.findings[] | {path, commit, line, rule_id}]')" \
 	"a bare clone: the same findings (its refs are the same branches and tags)"
 lg_run dotgit scan --git --format json "$W/.git"
-is "$(jq -c .findings "$OUT")" "$(q -c .findings)" "the .git folder of a work tree: the same report"
+is "$(jq -c '.findings | map(del(.repository))' "$OUT")" "$(q -c '.findings | map(del(.repository))')" \
+	"the .git folder of a work tree: the same report"
 cp -r "$W" "$T/packed" && git -C "$T/packed" gc -q --prune=now 2>/dev/null
 [ -n "$(ls "$T/packed/.git/objects/pack/"*.pack 2>/dev/null)" ]
 ok $? "a packed copy (git gc) has a pack"
@@ -159,6 +160,18 @@ lg_run maxsize scan --git --max-size 8 --format json "$B"
 is "$RC" 0 "--max-size 8: the blob is larger, so nothing is found"
 is "$(jq -r '.skipped[0].path' "$OUT")" "logo.gif" "--max-size: the larger blob is listed as skipped, by path"
 contains "$OUT" "larger than --max-size" "--max-size: says why"
+
+# ============================================ several repositories ==
+
+lg_run several scan --git --format json "$W" "$B"
+is "$RC" 1 "two repositories at once: exit status 1"
+is "$(jq -r '[.findings[] | .repository] | unique | join(" ")' "$OUT")" "$(printf '%s\n' "$W" "$B" | sort | paste -sd' ')" \
+	"two repositories: each finding names its repository"
+is "$(jq '.findings | length' "$OUT")" "$(($(q '.findings | length') + 1))" "two repositories: the findings of both"
+lg_run several_text scan --git "$W" "$B"
+contains "$OUT" "    repository   $B" "two repositories, text: each finding names its repository"
+lg_run one_text scan --git "$B"
+lacks "$OUT" "    repository   " "one repository, text: no repository line"
 
 # =========================================================== clean =====
 
