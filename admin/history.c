@@ -138,6 +138,7 @@ struct history {
 	uint32_t *order;       /* blob indexes in pack order */
 	pthread_mutex_t lock;
 	struct timespec t0;
+	double t_phase;          /* when the last phase ended (trace) */
 	struct lg_packorder *po; /* the repository's packs */
 	int partial;             /* a partial clone: objects may be missing on purpose */
 	char *objdir;            /* its objects folder */
@@ -178,14 +179,13 @@ static double elapsed(const struct history *h)
 /* LEAKGATE_TRACE=1: the time of each phase on stderr (bench/history-bench.sh shows them). */
 static void trace(struct history *h, const char *phase)
 {
-	static double last;
 	const char *t = getenv("LEAKGATE_TRACE");
 	double now = elapsed(h);
 
 	if (t && *t == '1')
-		fprintf(stderr, "leakgate: trace: %s %.3f s (%zu commits, %zu blobs)\n", phase, now - last,
+		fprintf(stderr, "leakgate: trace: %s %.3f s (%zu commits, %zu blobs)\n", phase, now - h->t_phase,
 			h->commits.n, h->blobs.n);
-	last = now;
+	h->t_phase = now;
 }
 
 /* ---- sets ---- */
