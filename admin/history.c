@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1545,6 +1546,38 @@ static int is_partial(git_repository *repo, const char *objdir)
 	return yes;
 }
 
+/*
+ * Whether the repository at path (bare, or with a .git folder) says
+ * extensions.objectFormat = sha256 in its config. Read here, before
+ * libgit2 is asked: libgit2 1.5 refuses such a repository, and leaks
+ * what it had parsed when it does.
+ */
+static int is_sha256(const char *path)
+{
+	static const char *const where[] = {"config", ".git/config"};
+	int yes = 0;
+
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]) && !yes; i++) {
+		char file[4096], line[512];
+		FILE *f;
+
+		if (snprintf(file, sizeof(file), "%s/%s", path, where[i]) >= (int)sizeof(file) || !(f = fopen(file, "r")))
+			continue;
+		while (!yes && fgets(line, sizeof(line), f)) {
+			char key[64], value[64];
+			if (sscanf(line, " %63[A-Za-z] = %63s", key, value) == 2 && !strcasecmp(key, "objectformat") &&
+			    !strcasecmp(value, "sha256"))
+				yes = 1;
+		}
+		fclose(f);
+	}
+	return yes;
+}
+
+#define SHA256_MESSAGE                                                                      \
+	"is a SHA-256 repository (extensions.objectFormat): the libgit2 this leakgate is built " \
+	"with cannot read it, so its history was not scanned"
+
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void init_libgit2(void)
@@ -1590,11 +1623,14 @@ void history_scan(const struct history_opts *o, struct report *r, const char *pa
 	pthread_once(&init_once, init_libgit2);
 	report_set_history(r, o->several);
 
+	if (is_sha256(path)) {
+		report_error(r, path, SHA256_MESSAGE);
+		goto out;
+	}
 	if ((e = git_repository_open_ext(&h.repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL)) < 0) {
 		const char *m = git_msg();
-		if (strstr(m, "objectformat"))
-			report_error(r, path, "is a SHA-256 repository (extensions.objectFormat): the libgit2 this "
-					      "leakgate is built with cannot read it, so its history was not scanned");
+		if (strstr(m, "objectformat")) /* one is_sha256 did not see (a .git file, an included config) */
+			report_error(r, path, SHA256_MESSAGE);
 		else if (e == GIT_ENOTFOUND)
 			report_error(r, path, "is not a Git repository (no .git folder, and not a bare repository); "
 					      "to scan its files, leave out --git");
