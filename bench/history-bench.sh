@@ -130,6 +130,7 @@ best_of() {
 		c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 		if [ -z "$WALL" ] || awk -v a="$w" -v b="$WALL" 'BEGIN { exit !(a < b) }'; then
 			WALL=$w CPU=$c
+			cp "$T/$name.err" "$T/$name.best.err" # the phases of the run shown
 		fi
 	done
 }
@@ -152,7 +153,7 @@ echo "leakgate --threads $threads / cat-file:         wall $(ratio "$tn_wall" "$
 echo "leakgate --threads 1 / --threads $threads:      wall $(ratio "$t1_wall" "$tn_wall")x (speed-up)"
 echo
 for n in t1 tn; do
-	echo "phases ($n): $(grep -o 'trace: [a-z]* [0-9.]* s' "$T/$n.err" | sed 's/trace: //' | paste -sd, - | sed 's/,/, /g')"
+	echo "phases ($n): $(grep -o 'trace: [a-z]* [0-9.]* s' "$T/$n.best.err" | sed 's/trace: //' | paste -sd, - | sed 's/,/, /g')"
 done
 if command -v jq >/dev/null; then
 	jq -r '"report      \(.summary.findings) findings, \(.summary.files_scanned) objects, \(.summary.bytes_scanned) bytes scanned, \(.summary.skipped) skipped, \(.summary.errors) errors"' "$T/tn.out" 2>/dev/null
