@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "history.h"
 #include "loader.h"
 #include "report.h"
 #include "vec.h"
@@ -211,10 +212,15 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-#define GIT_DIR_MESSAGE                                                                                   \
-	"is a Git repository (bare, or a .git folder): its objects are compressed, so scanning its files " \
-	"would find nothing; scan a checkout of it instead (leakgate scan does not read a repository's "   \
-	"history)"
+/* A repository met as a folder: its files are compressed objects; scanning them would say "nothing found". */
+static void git_dir_error(struct report *r, const char *dir)
+{
+	char msg[4200];
+
+	snprintf(msg, sizeof(msg), "is a Git repository (bare, or a .git folder): its objects are compressed, "
+		 "so scanning its files would find nothing; to scan its history, run: leakgate scan --git %s", dir);
+	report_error(r, dir, msg);
+}
 
 /* A bare repository or a .git folder: HEAD, objects/ and refs/ in it. */
 static int is_git_dir(const char *dir)
@@ -272,7 +278,7 @@ static void scan_dir(struct scan_ctx *c, const char *dir, int depth)
 			snprintf(msg, sizeof(msg), "cannot stat: %s", strerror(errno));
 			report_error(c->report, names[i], msg);
 		} else if (S_ISDIR(st.st_mode) && is_git_dir(names[i])) {
-			report_error(c->report, names[i], GIT_DIR_MESSAGE); /* a bare repository inside the tree */
+			git_dir_error(c->report, names[i]); /* a bare repository inside the tree */
 		} else if (S_ISDIR(st.st_mode)) {
 			scan_dir(c, names[i], depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
@@ -288,10 +294,17 @@ static void scan_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: leakgate scan [options] PATH... | -\n"
+		"       leakgate scan --git [options] REPO...\n"
 		"\n"
 		"Finds secrets in files, directories (recursively, skipping .git) and\n"
-		"standard input ('-').\n"
+		"standard input ('-'). With --git, in the whole history of Git\n"
+		"repositories (bare or not): every blob reachable from a ref or HEAD,\n"
+		"once, and every commit and annotated tag; each finding names its path,\n"
+		"the commit that introduced it and the refs that contain that commit.\n"
 		"\n"
+		"  --git                      scan the history of each REPO, not files\n"
+		"  --all-objects              with --git: also objects no ref reaches\n"
+		"  --threads N                with --git: scanning threads (default: cores)\n"
 		"  --format text|json|sarif   output format (default text)\n"
 		"  --rules PATH               add a rule pack file or directory (repeatable)\n"
 		"  --no-builtin               do not use the built-in rules\n"
@@ -299,7 +312,8 @@ static void scan_usage(FILE *f)
 		"  --binary                   scan binary files too\n"
 		"  --archive-depth N          open archives nested up to N deep (default 2; 0: do not open)\n"
 		"  --no-decode                do not decode base64, percent-encoding and escaped strings\n"
-		"  --max-size BYTES           scan at most this much of each file\n"
+		"  --max-size BYTES           scan at most this much of each file; with\n"
+		"                             --git, larger blobs are skipped (default 256 MiB)\n"
 		"  --output FILE              write the report to FILE\n"
 		"  --cache-dir DIR            compiled-rules cache (default ~/.cache/leakgate)\n"
 		"\n"
@@ -313,7 +327,9 @@ int cmd_scan(int argc, char **argv)
 		{"no-builtin", no_argument, 0, 'B'},  {"disable", required_argument, 0, 'd'},
 		{"binary", no_argument, 0, 'b'},      {"max-size", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 'c'},
-		{"archive-depth", required_argument, 0, 'A'}, {"no-decode", no_argument, 0, 'D'},
+		{"archive-depth", required_argument, 0, 'Z'}, {"no-decode", no_argument, 0, 'D'},
+		{"git", no_argument, 0, 'g'},         {"all-objects", no_argument, 0, 'A'},
+		{"threads", required_argument, 0, 't'},
 		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
 	};
 	const char *packs[MAX_PACKS], *disabled[MAX_PACKS];
@@ -326,7 +342,8 @@ int cmd_scan(int argc, char **argv)
 	const char *outpath = NULL;
 	char *keypath = NULL, *end;
 	FILE *out = stdout;
-	int opt, status = 2;
+	int opt, status = 2, git = 0, all_objects = 0, threads = 0;
+	long nt;
 
 	memset(&lo, 0, sizeof(lo));
 	memset(&c, 0, sizeof(c));
@@ -367,7 +384,7 @@ int cmd_scan(int argc, char **argv)
 		case 'B': lo.no_builtin = 1; break;
 		case 'b': c.binary = 1; break;
 		case 'D': c.unpack.decode = 0; break;
-		case 'A':
+		case 'Z':
 			errno = 0;
 			c.unpack.archive_depth = (unsigned)strtoul(optarg, &end, 10);
 			if (errno || *end || !*optarg || c.unpack.archive_depth > LG_ARCHIVE_DEPTH_MAX) {
@@ -386,14 +403,43 @@ int cmd_scan(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'g': git = 1; break;
+		case 'A': all_objects = 1; break;
+		case 't':
+			errno = 0;
+			nt = strtol(optarg, &end, 10);
+			if (errno || *end || nt < 1 || nt > HISTORY_THREADS_MAX) {
+				fprintf(stderr, "leakgate scan: --threads needs a number from 1 to %d\n", HISTORY_THREADS_MAX);
+				goto out;
+			}
+			threads = (int)nt;
+			break;
 		case 'h': scan_usage(stdout); status = 0; goto out;
 		default: scan_usage(stderr); goto out;
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "leakgate scan: nothing to scan: give files, directories, or '-' for standard input\n");
+		if (git)
+			fprintf(stderr, "leakgate scan: nothing to scan: give one or more repositories after --git\n");
+		else
+			fprintf(stderr, "leakgate scan: nothing to scan: give files, directories, or '-' for standard input\n");
 		scan_usage(stderr);
 		goto out;
+	}
+	if (!git && (all_objects || threads)) {
+		fprintf(stderr, "leakgate scan: --all-objects and --threads go with --git (a repository's history)\n");
+		goto out;
+	}
+	if (git) {
+		for (int i = optind; i < argc; i++)
+			if (!strcmp(argv[i], "-")) {
+				fprintf(stderr, "leakgate scan: --git scans repositories; standard input ('-') is not one\n");
+				goto out;
+			}
+		if (!threads) {
+			long cores = sysconf(_SC_NPROCESSORS_ONLN);
+			threads = cores < 1 ? 1 : cores > HISTORY_THREADS_MAX ? HISTORY_THREADS_MAX : (int)cores;
+		}
 	}
 	if (lg_ruleset_load(&rs, &lo, NULL, &d)) {
 		cli_print_diag("cannot load the rules:", &d);
@@ -414,7 +460,13 @@ int cmd_scan(int argc, char **argv)
 		fprintf(stderr, "leakgate scan: out of memory\n");
 		goto out;
 	}
-	for (int i = optind; i < argc; i++) {
+	c.unpack.scan_binary = c.binary;
+	for (int i = optind; git && i < argc; i++) {
+		struct history_opts ho = {rs, &key, threads, c.binary, all_objects, isatty(2), argc - optind > 1,
+					  c.max_size, &c.unpack};
+		history_scan(&ho, c.report, argv[i]);
+	}
+	for (int i = optind; !git && i < argc; i++) {
 		struct stat st;
 		if (!strcmp(argv[i], "-")) {
 			scan_fd(&c, 0, "-", NULL);
@@ -423,8 +475,7 @@ int cmd_scan(int argc, char **argv)
 			snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
 			report_error(c.report, argv[i], msg);
 		} else if (S_ISDIR(st.st_mode) && is_git_dir(argv[i])) {
-			/* Its files are compressed objects: scanning them would say "nothing found". */
-			report_error(c.report, argv[i], GIT_DIR_MESSAGE);
+			git_dir_error(c.report, argv[i]);
 		} else if (S_ISDIR(st.st_mode)) {
 			scan_dir(&c, argv[i], 0);
 		} else {

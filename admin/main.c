@@ -17,6 +17,8 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  scan [--format text|json|sarif] [--rules PATH] PATH... | -\n"
 		"                      find secrets in files, directories or standard input\n"
+		"  scan --git [--all-objects] [--threads N] REPO...\n"
+		"                      find secrets in the whole history of Git repositories\n"
 		"  rules check PATH    validate a rule pack and run its examples\n"
 		"  rules list          list the rules in use\n"
 		"  rules add FILE | disable ID | enable ID | remove ID\n"

@@ -23,6 +23,12 @@ struct rfinding {
 	uint64_t start, end, line, column, end_line, end_column, column_chars, end_column_chars;
 	char preview[LG_PREVIEW_MAX];
 	char fingerprint[LG_FP_HEX + 1];
+	/* History scans only (report_finding_at); NULL otherwise. */
+	const char *kind;
+	char *repository, *object, *commit;
+	char **refs, **also;
+	size_t nrefs, refs_more, nalso, also_more;
+	int unreachable;
 };
 
 struct rnote {
@@ -44,6 +50,7 @@ struct report {
 	struct lg_vec errs, skips; /* struct rnote */
 	uint64_t files, bytes;
 	size_t lost; /* notes that could not be held (counted as errors) */
+	int history;
 };
 
 #define RF(r, i) (&LG_VEC_AT(&(r)->f, struct rfinding, i))
@@ -72,15 +79,45 @@ static void notes_free(struct lg_vec *v)
 	lg_vec_release(v);
 }
 
+static void rfinding_release(struct rfinding *x)
+{
+	free(x->path);
+	free(x->member);
+	free(x->layer);
+	free(x->repository);
+	free(x->object);
+	free(x->commit);
+	for (size_t k = 0; k < x->nrefs; k++)
+		free(x->refs[k]);
+	free(x->refs);
+	for (size_t k = 0; k < x->nalso; k++)
+		free(x->also[k]);
+	free(x->also);
+}
+
+/* A copy of n strings; NULL when out of memory (*got says how many were copied, to free). */
+static char **strs_copy(const char *const *v, size_t n, size_t *got)
+{
+	char **c = n ? calloc(n, sizeof(*c)) : NULL;
+
+	*got = 0;
+	for (; c && *got < n; ++*got)
+		if (!(c[*got] = strdup(v[*got])))
+			break;
+	return c;
+}
+
+void report_set_history(struct report *r, int several)
+{
+	r->history = several ? 2 : 1;
+}
+
 void report_free(struct report *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->f.n; i++) {
-		free(RF(r, i)->path);
-		free(RF(r, i)->member);
-		free(RF(r, i)->layer);
-	}
+	for (size_t i = 0; i < r->f.n; i++)
+		rfinding_release(RF(r, i));
 	lg_vec_release(&r->f);
 	notes_free(&r->errs);
 	notes_free(&r->skips);
@@ -88,6 +125,11 @@ void report_free(struct report *r)
 }
 
 int report_finding(struct report *r, const struct lg_finding *f)
+{
+	return report_finding_at(r, f, NULL);
+}
+
+int report_finding_at(struct report *r, const struct lg_finding *f, const struct report_origin *o)
 {
 	struct rfinding *x;
 	int err = lg_vec_grow(&r->f, 1, (void **)&x);
@@ -98,10 +140,20 @@ int report_finding(struct report *r, const struct lg_finding *f)
 	x->path = strdup(f->path ? f->path : "-");
 	x->member = f->member ? strdup(f->member) : NULL;
 	x->layer = f->layer ? strdup(f->layer) : NULL;
-	if (!x->path || (f->member && !x->member) || (f->layer && !x->layer)) {
-		free(x->path);
-		free(x->member);
-		free(x->layer);
+	if (o) {
+		x->kind = o->kind;
+		x->unreachable = o->unreachable;
+		x->refs_more = o->refs_more;
+		x->also_more = o->also_more;
+		x->object = strdup(o->object);
+		x->repository = strdup(o->repository);
+		x->commit = o->commit ? strdup(o->commit) : NULL;
+		x->refs = strs_copy(o->refs, o->nrefs, &x->nrefs);
+		x->also = strs_copy(o->also, o->nalso, &x->nalso);
+	}
+	if (!x->path || (f->member && !x->member) || (f->layer && !x->layer) || (o && (!x->object || !x->repository || (o->commit && !x->commit) || x->nrefs < o->nrefs ||
+			       x->nalso < o->nalso))) {
+		rfinding_release(x);
 		r->f.n--;
 		return LG_ENOMEM;
 	}
@@ -152,6 +204,12 @@ void report_scanned(struct report *r, uint64_t bytes)
 	r->bytes += bytes;
 }
 
+void report_scanned_n(struct report *r, uint64_t n, uint64_t bytes)
+{
+	r->files += n;
+	r->bytes += bytes;
+}
+
 size_t report_count(const struct report *r)
 {
 	return r->f.n;
@@ -172,8 +230,36 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 		snprintf(buf, len, "%llu bytes", (unsigned long long)b);
 }
 
+static void write_list(FILE *out, const char *label, char *const *v, size_t n, size_t more)
+{
+	if (!n)
+		return;
+	fprintf(out, "    %-12s ", label);
+	for (size_t k = 0; k < n; k++)
+		fprintf(out, "%s%s", k ? ", " : "", v[k]);
+	if (more)
+		fprintf(out, " (+%zu more)", more);
+	fputc('\n', out);
+}
+
+/* A history finding's commit, object and refs, as more lines of the same block. */
+static void write_origin(const struct rfinding *f, int several, FILE *out)
+{
+	if (several)
+		fprintf(out, "    repository   %s\n", f->repository);
+	if (f->commit)
+		fprintf(out, "    commit       %s\n", f->commit);
+	/* A commit's own message: the commit line said it all. */
+	if (!f->commit || strcmp(f->commit, f->object))
+		fprintf(out, "    %-12s %s%s\n", f->kind, f->object,
+			f->unreachable ? " (unreachable: in no ref's history)" : "");
+	write_list(out, "refs", f->refs, f->nrefs, f->refs_more);
+	write_list(out, "also at", f->also, f->nalso, f->also_more);
+}
+
 static int write_text(struct report *r, FILE *out)
 {
+	const char *unit = r->history ? "object" : "file";
 	char sz[32];
 	size_t nfiles = 0;
 
@@ -196,7 +282,10 @@ static int write_text(struct report *r, FILE *out)
 			fprintf(out, "    encoded      %s (the secret is shown decoded)\n", f->layer);
 		fprintf(out, "    secret       %s\n", f->preview);
 		fprintf(out, "    fingerprint  %s\n", f->fingerprint);
-		fprintf(out, "    rule         %s\n\n", lg_rule_id(f->rule));
+		fprintf(out, "    rule         %s\n", lg_rule_id(f->rule));
+		if (f->object)
+			write_origin(f, r->history == 2, out);
+		fputc('\n', out);
 	}
 	if (r->f.n) {
 		unsigned char *seen = calloc(lg_ruleset_count(r->rs) + 1, 1);
@@ -212,8 +301,12 @@ static int write_text(struct report *r, FILE *out)
 			fprintf(out, "  %s: %s\n", lg_rule_name(RF(r, i)->rule), lg_rule_remediation(RF(r, i)->rule));
 		}
 		free(seen);
-		fprintf(out, "  Then remove the secret from the files; if it was committed, "
-			     "rewrite the commits before pushing.\n\n");
+		if (r->history)
+			fprintf(out, "  The secret is in the repository's history: anyone with a clone has it. "
+				     "Revoke it first; removing it from the history comes after.\n\n");
+		else
+			fprintf(out, "  Then remove the secret from the files; if it was committed, "
+				     "rewrite the commits before pushing.\n\n");
 	}
 	for (size_t i = 0; i < r->skips.n; i++)
 		fprintf(out, "skipped %s: %s\n", RN(&r->skips, i)->path, RN(&r->skips, i)->msg);
@@ -221,9 +314,9 @@ static int write_text(struct report *r, FILE *out)
 		fprintf(out, "error: %s: %s\n", RN(&r->errs, i)->path, RN(&r->errs, i)->msg);
 	if (r->lost)
 		fprintf(out, "error: %zu more problems could not be held in memory\n", r->lost);
-	fprintf(out, "leakgate: %zu secret%s found in %zu file%s (%llu file%s scanned, %s",
-		r->f.n, r->f.n == 1 ? "" : "s", nfiles, nfiles == 1 ? "" : "s",
-		(unsigned long long)r->files, r->files == 1 ? "" : "s", sz);
+	fprintf(out, "leakgate: %zu secret%s found in %zu %s%s (%llu %s%s scanned, %s",
+		r->f.n, r->f.n == 1 ? "" : "s", nfiles, r->history ? "path" : "file", nfiles == 1 ? "" : "s",
+		(unsigned long long)r->files, unit, r->files == 1 ? "" : "s", sz);
 	if (r->skips.n)
 		fprintf(out, ", %zu skipped", r->skips.n);
 	if (r->errs.n + r->lost)
@@ -260,6 +353,36 @@ static json_t *notes_json(const struct lg_vec *v)
 	return a;
 }
 
+/* Names as a JSON array, losslessly (text.h; an escaped name reads as its escapes). */
+static json_t *names_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t k = 0; k < n; k++) {
+		int escaped = 0;
+		char *s = lg_text_lossless(v[k], strlen(v[k]), &escaped);
+		json_array_append_new(a, json_string(s ? s : "(out of memory)"));
+		free(s);
+	}
+	return a;
+}
+
+/* A history finding's origin: commit, object, refs, other paths. */
+static json_t *origin_json(const struct rfinding *f)
+{
+	json_t *o = json_object();
+
+	set_name(o, "repository", f->repository);
+	json_object_set_new(o, "commit", f->commit ? json_string(f->commit) : json_null());
+	json_object_set_new(o, "object", json_pack("{s:s, s:s}", "type", f->kind, "id", f->object));
+	json_object_set_new(o, "refs", names_json(f->refs, f->nrefs));
+	json_object_set_new(o, "refs_more", json_integer((json_int_t)f->refs_more));
+	json_object_set_new(o, "also_at", names_json(f->also, f->nalso));
+	json_object_set_new(o, "also_at_more", json_integer((json_int_t)f->also_more));
+	json_object_set_new(o, "unreachable", json_boolean(f->unreachable));
+	return o;
+}
+
 static json_t *finding_json(const struct rfinding *f)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "rule_id", lg_rule_id(f->rule),
@@ -286,6 +409,8 @@ static json_t *finding_json(const struct rfinding *f)
 		json_object_set_new(o, "kind", json_string("path"));
 	}
 	json_object_set_new(o, "remediation", json_string(lg_rule_remediation(f->rule)));
+	if (f->object)
+		json_object_update_new(o, origin_json(f));
 	return o;
 }
 
@@ -380,8 +505,8 @@ static json_t *build_sarif(struct report *r)
 				sarif_level(lg_rule_severity(rule)), "message", "text", msg ? msg : lg_rule_name(rule), "locations",
 				"physicalLocation", loc, "partialFingerprints", "leakgate/v1",
 				f->fingerprint);
-		if (res && (member || f->layer)) {
-			json_t *props = json_object();
+		if (res && (f->object || member || f->layer)) {
+			json_t *props = f->object ? origin_json(f) : json_object();
 			if (member)
 				json_object_set_new(props, "member", json_string(member));
 			if (f->layer)

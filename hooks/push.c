@@ -15,16 +15,18 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "packorder.h"
 #include "push.h"
+
+/* Packs in a quarantine whose order is used (a push brings one or a few). */
+#define PUSH_PACKS_MAX 16
 
 static int hexval(char c)
 {
@@ -689,80 +691,7 @@ void push_release(struct push *p)
 	push_init(p);
 }
 
-/* ---- pack order ---- */
-
-struct pack_idx {
-	const unsigned char *map;
-	size_t len;
-	uint32_t n;
-	const unsigned char *names, *offs, *offs64;
-};
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Map a version 2 pack index; 0 on success. Anything unexpected: not used. */
-static int idx_open(struct pack_idx *x, const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	void *m;
-
-	memset(x, 0, sizeof(*x));
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size < 8 + 1024 || (uint64_t)st.st_size > (1ull << 40)) {
-		close(fd);
-		return -1;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -1;
-	x->map = m;
-	x->len = (size_t)st.st_size;
-	if (memcmp(x->map, "\377tOc", 4) || be32(x->map + 4) != 2)
-		goto bad;
-	x->n = be32(x->map + 8 + 255 * 4);
-	if ((uint64_t)8 + 1024 + (uint64_t)x->n * 28 > x->len)
-		goto bad;
-	x->names = x->map + 8 + 1024;
-	x->offs = x->names + (size_t)x->n * 24; /* names, then CRCs */
-	x->offs64 = x->offs + (size_t)x->n * 4;
-	return 0;
-bad:
-	munmap((void *)x->map, x->len);
-	memset(x, 0, sizeof(*x));
-	return -1;
-}
-
-static uint64_t idx_find(const struct pack_idx *x, const git_oid *id)
-{
-	uint32_t lo = 0, hi = x->n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(x->names + (size_t)mid * 20, id->id, 20);
-		if (c == 0) {
-			uint32_t o = be32(x->offs + (size_t)mid * 4);
-			if (o & 0x80000000u) {
-				size_t k = o & 0x7fffffffu;
-				const unsigned char *p = x->offs64 + k * 8;
-				if (p + 8 > x->map + x->len)
-					return UINT64_MAX;
-				return (uint64_t)be32(p) << 32 | be32(p + 4);
-			}
-			return o;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return UINT64_MAX;
-}
+/* ---- pack order (packorder.h) ---- */
 
 struct order_key {
 	uint64_t key; /* pack number << 40 | offset; UINT64_MAX for loose */
@@ -779,35 +708,17 @@ static int cmp_key(const void *a, const void *b)
 
 int push_order_blobs(struct push *p, const char *quarantine_dir)
 {
-	struct pack_idx idx[16];
-	size_t nidx = 0, *inv = NULL;
+	struct lg_packorder *po = NULL;
+	size_t *inv = NULL;
 	struct order_key *keys = NULL;
 	git_oid *nb = NULL;
-	char *dir = NULL;
-	DIR *d = NULL;
-	struct dirent *de;
-	int err = LG_ENOMEM;
+	int err;
 
 	if (!quarantine_dir || !*quarantine_dir || p->blobs.n < 2)
 		return LG_OK;
-	if (asprintf(&dir, "%s/pack", quarantine_dir) < 0)
-		return LG_ENOMEM;
-	d = opendir(dir);
-	while (d && (de = readdir(d)) && nidx < 16) {
-		size_t l = strlen(de->d_name);
-		char *path = NULL;
-		if (l < 5 || strcmp(de->d_name + l - 4, ".idx"))
-			continue;
-		if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0 && idx_open(&idx[nidx], path) == 0)
-			nidx++;
-		free(path);
-	}
-	if (d)
-		closedir(d);
-	if (nidx == 0) {
-		err = LG_OK;
-		goto out;
-	}
+	if ((err = lg_packorder_open(&po, quarantine_dir, PUSH_PACKS_MAX)))
+		return err;
+	err = LG_ENOMEM;
 	keys = malloc(p->blobs.n * sizeof(*keys));
 	inv = malloc(p->blobs.n * sizeof(*inv));
 	nb = malloc(p->blobs.n * sizeof(*nb));
@@ -815,14 +726,7 @@ int push_order_blobs(struct push *p, const char *quarantine_dir)
 		goto out;
 	for (size_t i = 0; i < p->blobs.n; i++) {
 		keys[i].old = i;
-		keys[i].key = UINT64_MAX;
-		for (size_t k = 0; k < nidx; k++) {
-			uint64_t off = idx_find(&idx[k], PUSH_BLOB(p, i));
-			if (off != UINT64_MAX && off < (1ull << 40)) {
-				keys[i].key = (uint64_t)k << 40 | off;
-				break;
-			}
-		}
+		keys[i].key = lg_packorder_key(po, PUSH_BLOB(p, i));
 	}
 	qsort(keys, p->blobs.n, sizeof(*keys), cmp_key);
 	for (size_t i = 0; i < p->blobs.n; i++) {
@@ -839,11 +743,9 @@ int push_order_blobs(struct push *p, const char *quarantine_dir)
 			p->blobset[i] = inv[p->blobset[i] - 1] + 1;
 	err = LG_OK;
 out:
-	for (size_t k = 0; k < nidx; k++)
-		munmap((void *)idx[k].map, idx[k].len);
+	lg_packorder_free(po);
 	free(keys);
 	free(inv);
 	free(nb);
-	free(dir);
 	return err;
 }

@@ -87,3 +87,32 @@ no_secret_in_logs() {
 		return 1
 	fi
 }
+
+# ---- fake credentials (random each run, valid in form) ----
+
+# rand_chars SET N: N random characters from the tr(1) set SET.
+rand_chars() {
+	LC_ALL=C tr -dc "$1" </dev/urandom 2>/dev/null | head -c "$2"
+}
+
+# detected TEXT: leakgate scan finds something in TEXT (so a random value did
+# not happen to look like a placeholder or fall below a rule's entropy).
+detected() {
+	printf '%s\n' "$1" | "$LG" scan - >/dev/null 2>&1
+	[ $? -eq 1 ]
+}
+
+# fake_aws_key: a random AWS access key id that leakgate detects;
+# fake_aws_secret: a random 40-character secret access key.
+fake_aws_key() {
+	local v i=0
+	while :; do
+		v=AKIA$(rand_chars 'A-Z2-7' 16)
+		i=$((i + 1))
+		if detected "$v" || [ "$i" -ge 20 ]; then
+			printf '%s\n' "$v"
+			return 0
+		fi
+	done
+}
+fake_aws_secret() { rand_chars 'A-Za-z0-9/+' 40; echo; }

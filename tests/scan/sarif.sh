@@ -99,13 +99,24 @@ lg_run error scan --format sarif src/nothing-here conf
 is "$RC" 2 "SARIF with an unreadable path: exit status 2"
 cp "$OUT" "$T/error.sarif"
 cd - >/dev/null || exit 1
+# A history scan (--git): results carry the commit, object and refs in their properties.
+git -c init.defaultBranch=main init -q "$T/repo"
+cp "$W/src/app settings.py" "$T/repo/settings.py"
+git -C "$T/repo" add settings.py
+git -C "$T/repo" -c user.name=t -c user.email=t@example.com commit -q -m "settings ($GHP)"
+git -C "$T/repo" -c user.name=t -c user.email=t@example.com tag -a v1 -m "v1"
+lg_run history scan --git --format sarif "$T/repo"
+is "$RC" 1 "SARIF of a history scan: exit status 1"
+cp "$OUT" "$T/history.sarif"
+is "$(jq -r '[.runs[0].results[] | .properties.refs | join(",")] | unique | join(" ")' "$T/history.sarif")" "main,v1" \
+	"SARIF of a history scan: each result names its refs"
 
 # ---- the schema ----
-node "$spec/validate.js" "$nm" "$T/findings.sarif" "$T/stdin.sarif" "$T/clean.sarif" "$T/error.sarif" >"$T/ajv.out" 2>&1
+node "$spec/validate.js" "$nm" "$T/findings.sarif" "$T/stdin.sarif" "$T/clean.sarif" "$T/error.sarif" "$T/history.sarif" >"$T/ajv.out" 2>&1
 st=$?
 grep -qx 'schema: Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema' "$T/ajv.out"
 ok $? "the schema is the SARIF 2.1.0 JSON schema (not a pre-release draft)" || diag_file "$T/ajv.out"
-for f in findings stdin clean error; do
+for f in findings stdin clean error history; do
 	grep -qx "valid $T/$f.sarif" "$T/ajv.out"
 	ok $? "$f.sarif: valid against the SARIF 2.1.0 JSON schema (Ajv)" ||
 		sed -n "/^invalid $(printf '%s' "$T/$f.sarif" | sed 's/[\/.]/\\&/g')\$/,/^[a-z]/p" "$T/ajv.out" | head -30 | sed 's/^/#   /'
@@ -126,7 +137,7 @@ ok $? "a broken log (level \"fatal\", startLine 0) is rejected, with both errors
 # It is not enough alone: a log with an unknown enum value ("fatal") passes
 # it without a word, hence Ajv above; its control case is startLine 0 only.
 jq '.runs[0].results[0].locations[0].physicalLocation.region.startLine = 0' "$T/findings.sarif" >"$T/broken.sarif"
-for f in findings stdin clean error broken; do
+for f in findings stdin clean error history broken; do
 	rm -f "$T/$f.mt.sarif"
 	DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 timeout 120 "$multitool" validate --log ForceOverwrite -o "$T/$f.mt.sarif" "$T/$f.sarif" >"$T/$f.mt.out" 2>&1
 	st=$?
