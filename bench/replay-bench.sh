@@ -21,7 +21,9 @@
 # commit per secret kind with a freshly generated random value in the
 # provider's format (AWS key pair in a config file, GitHub PAT with its
 # CRC32 checksum, Slack bot token, a PEM private key made by openssl, a
-# Stripe live secret key, a database URL with a password) is pushed to the
+# Stripe live secret key, a database URL with a password, an AWS key pair
+# in base64 in a Kubernetes manifest, a GitHub PAT in a jar inside a zip)
+# is pushed to the
 # hooked repository; each must be rejected. The branch is not moved.
 #
 # Output: progress on standard error, the summary on standard output and in
@@ -87,7 +89,7 @@ out "leakgate replay bench, $(date -u +%Y-%m-%dT%H:%MZ), $points points per repo
 # fresh random value in the provider's format.
 plant_values() {
 	python3 - "$1" <<'PY'
-import os, random, secrets, string, sys, zlib
+import base64, io, os, random, secrets, string, sys, zipfile, zlib
 root = sys.argv[1]
 rng = secrets.SystemRandom()
 def pick(alphabet, n): return ''.join(rng.choice(alphabet) for _ in range(n))
@@ -119,11 +121,29 @@ files = {
     'database-url': ('config/database.env',
         'DATABASE_URL=postgres://app_owner:%s@db.internal.corp:5432/production\n' % dbpw),
 }
+# Encoded: an AWS key pair in base64 in a Kubernetes manifest.
+aws_id2 = 'AKIA' + pick(string.ascii_uppercase + '234567', 16)
+creds = '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' % (
+    aws_id2, pick(string.ascii_letters + string.digits + '+/', 40))
+files['base64-in-manifest'] = ('k8s/credentials.yaml',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  credentials: %s\n'
+    % base64.b64encode(creds.encode()).decode())
 for kind, (path, text) in files.items():
     p = os.path.join(root, kind, path)
     os.makedirs(os.path.dirname(p), exist_ok=True)
     with open(p, 'w') as f:
         f.write(text)
+# Archived: a GitHub token in a properties file, in a jar, in a zip (deflated).
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('config/app.properties', '# build settings\n' * 8 + 'github.token=%s\n' % ghp())
+outer = io.BytesIO()
+with zipfile.ZipFile(outer, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('lib/app.jar', inner.getvalue())
+p = os.path.join(root, 'token-in-jar-in-zip', 'dist', 'release.zip')
+os.makedirs(os.path.dirname(p), exist_ok=True)
+with open(p, 'wb') as f:
+    f.write(outer.getvalue())
 PY
 	mkdir -p "$1/private-key/deploy"
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1/private-key/deploy/server.key" 2>/dev/null ||
