@@ -47,6 +47,15 @@ static int on_finding(const struct lg_finding *f, void *ctx)
 	return report_finding(ctx, f);
 }
 
+/* A read of path failed (errno): an error in the report. */
+static void read_failed(struct scan_ctx *c, const char *path)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "read failed: %s", strerror(errno));
+	report_error(c->report, path, msg);
+}
+
 /* The scan of path did not complete: an error in the report, with the scanner's reason. */
 static void scan_incomplete(struct scan_ctx *c, const char *path, int err)
 {
@@ -85,9 +94,7 @@ static void scan_stream(struct scan_ctx *c, int fd, const char *path, const char
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			char msg[256];
-			snprintf(msg, sizeof(msg), "read failed: %s", strerror(errno));
-			report_error(c->report, path, msg);
+			read_failed(c, path);
 			if (started)
 				lg_scan_end(c->scanner);
 			lg_utf16_free(u16);
@@ -155,9 +162,7 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			char msg[256];
-			snprintf(msg, sizeof(msg), "read failed: %s", strerror(errno));
-			report_error(c->report, path, msg);
+			read_failed(c, path);
 			goto out;
 		}
 		if (n == 0) {
