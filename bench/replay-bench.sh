@@ -258,7 +258,8 @@ replay_one() {
 		pt=$((pt + 1))
 		git -C "$pdir/work" reset -q --hard "origin/$branch"
 		cp -r "$pdir/values/$kind/." "$pdir/work/"
-		git -C "$pdir/work" add -A
+		# -f: a repository may ignore the planted path (dist/, *.zip).
+		git -C "$pdir/work" add -A -f
 		git -C "$pdir/work" commit -q -m "Add $kind configuration"
 		if git -C "$pdir/work" push -q origin "HEAD:refs/heads/$branch" 2>"$pdir/$kind.err"; then
 			accepted="$accepted $kind"
