@@ -184,12 +184,12 @@ int cmd_config(int argc, char **argv)
 			const struct hook_setting *s = &c.settings[k];
 			hook_config_effective(&c, (enum hook_key)k, eff, sizeof(eff));
 			hook_source_describe(&c, s, git_dir, src, sizeof(src));
-			printf("  %-22s %-30s %s\n", s->key, eff, src);
+			printf("  %-26s %-30s %s\n", s->key, eff, src);
 			if (s->problem)
-				printf("  %-22s ^ INVALID: '%s' %s\n", "", s->value ? s->value : "", s->problem);
+				printf("  %-26s ^ INVALID: '%s' %s\n", "", s->value ? s->value : "", s->problem);
 		}
 		for (size_t i = 0; i < c.unknown.n; i++)
-			printf("  %-22s INVALID: not a leakgate setting (a typo?)\n", LG_VEC_AT(&c.unknown, char *, i));
+			printf("  %-26s INVALID: not a leakgate setting (a typo?)\n", LG_VEC_AT(&c.unknown, char *, i));
 		if (d.n + use.n) {
 			printf("problems (each makes every push fail as leakgate.failMode says):\n");
 			for (size_t i = 0; i < d.n + use.n; i++) {
