@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "filter.h"
 #include "ruleset-internal.h"
@@ -69,6 +70,8 @@ struct lg_scanner {
 	int no_dedupe;
 	int min_conf; /* enum lg_confidence: content rules below it are not confirmed */
 	volatile int *cancel;
+	int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none */
+	unsigned ticks;
 	char *buf;
 	size_t len;
 	uint64_t base;            /* document offset of buf[0] (or of the pass) */
@@ -535,13 +538,32 @@ static void confirm(struct lg_scanner *s, struct lg_rule *r, size_t to)
 	}
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int cancelled(struct lg_scanner *s)
 {
 	if (s->cancel && *s->cancel) {
 		scan_failed(s, LG_ECANCELED, "cancelled before the document was scanned to its end");
 		return 1;
 	}
+	/* The clock is read once every 64 calls (a hit, a pass): cheap, and a confirmation is bounded. */
+	if (s->deadline_ms && (s->ticks++ & 63) == 0 && monotonic_ms() >= s->deadline_ms) {
+		scan_failed(s, LG_ECANCELED, "the time budget ran out before the document was scanned to its end");
+		return 1;
+	}
 	return 0;
+}
+
+void lg_scanner_set_time_budget(struct lg_scanner *s, int64_t ms)
+{
+	s->deadline_ms = ms > 0 ? monotonic_ms() + ms : 0;
+	s->ticks = 0;
 }
 
 static int on_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,

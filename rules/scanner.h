@@ -140,6 +140,12 @@ void lg_scanner_set_match_limit(struct lg_scanner *s, uint32_t limit);
  * scan in progress then ends with LG_ECANCELED as soon as it notices.
  */
 void lg_scanner_set_cancel(struct lg_scanner *s, volatile int *flag);
+/*
+ * A time budget, from now, for the scans that follow (several documents
+ * of one lg_scan_deep included): past it a scan ends with LG_ECANCELED as
+ * with the cancel flag. 0 or less: none.
+ */
+void lg_scanner_set_time_budget(struct lg_scanner *s, int64_t ms);
 
 /* 1 if the data looks binary (a NUL byte in the first 8000 bytes, as git decides). */
 int lg_looks_binary(const void *data, size_t len);

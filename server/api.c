@@ -209,6 +209,13 @@ static json_t *finding_json(const struct lg_finding *f)
 		json_object_set_new(o, "line", json_null());
 		json_object_set_new(o, "kind", json_string("path"));
 	}
+	if (f->layer)
+		json_object_set_new(o, "encoding", json_string(f->layer));
+	if (f->member) {
+		char *m = lg_text_lossless(f->member, strlen(f->member), NULL);
+		json_object_set_new(o, "member", m ? json_string(m) : json_null());
+		free(m);
+	}
 	return o;
 }
 
@@ -506,22 +513,22 @@ static enum MHD_Result rules_test(struct server *srv, struct MHD_Connection *c, 
 
 /* ---- scan ---- */
 
-/* Pieces a scan is fed in: the deadline is looked at between them. */
-#define SCAN_PIECE (64u << 10)
-
 /*
- * On a worker: scan the text with the live rule set, within the time
- * budget (--rule-check-seconds): past it the scan stops and the answer
- * says it is incomplete. A piece is 64 KiB and every confirmation is
- * bounded by PCRE2's match limit, so the budget is overrun by little.
+ * On a worker: scan the text with the live rule set as the hook scans a
+ * file (its decoded views too: base64, percent-encoding, escaped
+ * strings), within the time budget (--rule-check-seconds): past it the
+ * scan stops and the answer says it is incomplete. The scanner looks at
+ * the clock between hits and every confirmation is bounded by PCRE2's
+ * match limit, so the budget is overrun by little.
  */
 static void run_scan(struct srv_job *j)
 {
 	struct req *r = (struct req *)((char *)j - offsetof(struct req, job));
 	struct server *srv = r->srv;
-	int64_t deadline = lg_now_ms() + 1000LL * (srv->check_seconds > 0 ? srv->check_seconds : 10);
-	volatile int stop = 0;
+	struct lg_unpack_opts uo;
+	struct lg_unpack_result res;
 	struct lg_scanner *sc;
+	const char *name = r->job_path;
 	int err;
 
 	if (!(r->job_findings = json_array())) {
@@ -535,18 +542,11 @@ static void run_scan(struct srv_job *j)
 		snprintf(r->job_why, sizeof(r->job_why), "no scanner available (out of memory)");
 		return;
 	}
-	lg_scanner_set_cancel(sc, &stop);
-	err = lg_scan_begin(sc, r->job_path, collect_finding, r->job_findings);
-	for (size_t off = 0; !err && off < r->job_text_len; off += SCAN_PIECE) {
-		size_t n = r->job_text_len - off < SCAN_PIECE ? r->job_text_len - off : SCAN_PIECE;
-		if (lg_now_ms() >= deadline)
-			stop = 1;
-		err = lg_scan_feed(sc, r->job_text + off, n);
-	}
-	if (!err)
-		err = lg_scan_end(sc);
-	else
-		(void)lg_scan_end(sc); /* the scan already failed: end it, keep the first error */
+	lg_unpack_defaults(&uo);
+	lg_scanner_set_time_budget(sc, 1000LL * (srv->check_seconds > 0 ? srv->check_seconds : 10));
+	err = lg_scan_deep(sc, &uo, &name, name ? 1 : 0, r->job_text, r->job_text_len, collect_finding,
+			   r->job_findings, &res);
+	lg_scanner_set_time_budget(sc, 0);
 	if (err) {
 		if (err == LG_ECANCELED)
 			snprintf(r->job_why, sizeof(r->job_why),
@@ -555,7 +555,6 @@ static void run_scan(struct srv_job *j)
 		else
 			snprintf(r->job_why, sizeof(r->job_why), "%s", lg_scanner_error(sc));
 	}
-	lg_scanner_set_cancel(sc, NULL);
 	srv_scanner_release(srv);
 	r->job_err = err;
 }

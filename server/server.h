@@ -15,6 +15,7 @@
 #include "fingerprint.h"
 #include "ruleset.h"
 #include "scanner.h"
+#include "unpack.h"
 #include "store.h"
 
 /* Largest request body accepted; larger ones get 413 while they arrive. */

@@ -61,6 +61,14 @@ jtrue 'any(.findings[]; .rule_id == "aws-access-key-id")' "the scan finds the fa
 jtrue 'all(.findings[]; (.fingerprint | test("^[0-9a-f]{32}$")) and (.preview | type == "string"))' \
 	"findings carry a 32-hex fingerprint and a preview"
 lacks "$RESP" "$K" "the scan answer never contains the raw key"
+# The text is scanned as the hook scans a file: its base64 too.
+B64=$(printf 'aws_access_key_id = %s\n' "$K" | base64 -w0)
+scan_rules "data:
+  cfg: $B64" >/dev/null
+status_is 200 "POST /api/v1/scan with base64 text: 200"
+jtrue 'any(.findings[]; .rule_id == "aws-access-key-id" and .encoding == "base64" and .line == 2)' \
+	"the scan decodes base64 and names the encoding and the line"
+lacks "$RESP" "$K" "and never shows the raw key"
 preview=$(jr '[.findings[] | select(.rule_id == "aws-access-key-id")][0].preview')
 fp1=$(jr '[.findings[] | select(.rule_id == "aws-access-key-id")][0].fingerprint')
 [ -n "$preview" ] && [ "$preview" != "$K" ] && case "$K" in *"$preview"*) false ;; *) true ;; esac
