@@ -317,6 +317,8 @@ static void scan_usage(FILE *f)
 		"  --binary                   scan binary files too\n"
 		"  --archive-depth N          open archives nested up to N deep (default 2; 0: do not open)\n"
 		"  --no-decode                do not decode base64, percent-encoding and escaped strings\n"
+		"  --max-archive-size BYTES   an archive may inflate to this much (default 256 MiB)\n"
+		"  --max-archive-members N    an archive may have this many members (default 100000)\n"
 		"  --max-size BYTES           scan at most this much of each file; with\n"
 		"                             --git, larger blobs are skipped (default 256 MiB)\n"
 		"  --output FILE              write the report to FILE\n"
@@ -333,6 +335,7 @@ int cmd_scan(int argc, char **argv)
 		{"binary", no_argument, 0, 'b'},      {"max-size", required_argument, 0, 'm'},
 		{"output", required_argument, 0, 'o'}, {"cache-dir", required_argument, 0, 'c'},
 		{"archive-depth", required_argument, 0, 'Z'}, {"no-decode", no_argument, 0, 'D'},
+		{"max-archive-size", required_argument, 0, 'S'}, {"max-archive-members", required_argument, 0, 'M'},
 		{"git", no_argument, 0, 'g'},         {"all-objects", no_argument, 0, 'A'},
 		{"threads", required_argument, 0, 't'},
 		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
@@ -398,6 +401,22 @@ int cmd_scan(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'S':
+		case 'M': {
+			unsigned long long v;
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || !v || optarg[0] == '-') {
+				fprintf(stderr, "leakgate scan: --%s needs a positive number\n",
+					opt == 'S' ? "max-archive-size" : "max-archive-members");
+				goto out;
+			}
+			if (opt == 'S')
+				c.unpack.archive_max = v;
+			else
+				c.unpack.archive_members = v;
+			break;
+		}
 		case 'c': lo.cache_dir = optarg; break;
 		case 'o': outpath = optarg; break;
 		case 'm':

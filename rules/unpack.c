@@ -372,7 +372,7 @@ static int scan_archive(struct deep *d, const char *name, const char *data, size
 			mname = raw_name;
 		}
 		if (++d->members > d->o->archive_members) {
-			fail(d, LG_ELIMIT, "%s has more than %llu members (leakgate.maxArchiveMembers): not checked whole",
+			fail(d, LG_ELIMIT, "%s has more than %llu members (leakgate.maxArchiveMembers, --max-archive-members): not checked whole",
 			     d->top ? d->top : base, (unsigned long long)d->o->archive_members);
 			err = LG_ELIMIT;
 			break;
@@ -415,7 +415,7 @@ static int scan_archive(struct deep *d, const char *name, const char *data, size
 			got += (size_t)n;
 			d->inflated += (uint64_t)n;
 			if (d->inflated > d->o->archive_max) {
-				fail(d, LG_ELIMIT, "%s inflates to more than %llu bytes (leakgate.maxArchiveSize): a possible "
+				fail(d, LG_ELIMIT, "%s inflates to more than %llu bytes (leakgate.maxArchiveSize, --max-archive-size): a possible "
 				     "zip bomb, not checked whole", d->top ? d->top : base,
 				     (unsigned long long)d->o->archive_max);
 				err = LG_ELIMIT;

@@ -51,6 +51,22 @@ lg_run depthx scan --archive-depth deep "$D/a/dist.zip"
 is "$RC" 2 "--archive-depth with a word: exit 2"
 contains "$ERR" "--archive-depth needs a number" "with a clear error"
 
+# Over the limits: the scan is incomplete (exit 2), and says which limit.
+head -c 3000000 /dev/zero >"$D/zeros.bin"
+(cd "$D" && zip -q "$D/bomb.zip" zeros.bin)
+lg_run bomb scan --max-archive-size 1000000 "$D/bomb.zip"
+is "$RC" 2 "--max-archive-size: an archive that inflates past it is not checked whole: exit 2"
+contains "$OUT" "maxArchiveSize" "the report names the limit"
+lg_run bombok scan "$D/bomb.zip"
+is "$RC" 0 "under the default limit it is checked: exit 0"
+(cd "$D/src" && zip -q "$D/two.zip" conf/app.properties token.txt)
+lg_run members scan --max-archive-members 1 "$D/two.zip"
+is "$RC" 2 "--max-archive-members 1 on a zip of two files: exit 2"
+contains "$OUT" "maxArchiveMembers" "the report names the limit"
+lg_run badsize scan --max-archive-size -5 "$D/a/bundle.zip"
+is "$RC" 2 "--max-archive-size -5: exit 2"
+contains "$ERR" "--max-archive-size needs a positive number" "with a clear error"
+
 # A damaged archive: what can be read is scanned, and the report says so.
 head -c 60000 /dev/urandom >"$D/src/noise.bin"
 (cd "$D/src" && zip -q -0 "$D/cut-full.zip" conf/app.properties noise.bin)
