@@ -150,11 +150,27 @@ static void scan_fd(struct scan_ctx *c, int fd, const char *path, const char *ru
 	struct lg_unpack_result res;
 	uint64_t limit = c->max_size && c->max_size < WHOLE_MAX ? c->max_size : WHOLE_MAX;
 	int err, eof = 0, cut = 0;
+	struct stat st;
 
+	/*
+	 * A regular file's size is known: one that is too large to read whole
+	 * is streamed from its first byte, and one that fits gets its buffer in
+	 * one allocation. A pipe is read into a growing buffer.
+	 */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > WHOLE_MAX && (!c->max_size || c->max_size > WHOLE_MAX)) {
+			scan_stream(c, fd, path, rule_path, NULL, 0);
+			return;
+		}
+		if (lg_vec_reserve(&buf, (size_t)((uint64_t)st.st_size < limit ? (uint64_t)st.st_size : limit) + 1)) {
+			report_error(c->report, path, "out of memory");
+			return;
+		}
+	}
 	/* Read whole: an archive is opened from memory, and decoding looks at the whole text. */
 	while (buf.n <= limit) {
 		ssize_t n;
-		if (lg_vec_reserve(&buf, READ_BLOCK) && lg_vec_reserve(&buf, 1)) {
+		if (buf.n == buf.cap && lg_vec_reserve(&buf, READ_BLOCK) && lg_vec_reserve(&buf, 1)) {
 			report_error(c->report, path, "out of memory");
 			goto out;
 		}

@@ -34,6 +34,12 @@ cat > "$work/tree/.env" <<'ENV'
 STRIPE_SECRET_KEY=sk_live_51Hq8ZkLmP3xW7rT2vB9nC4dF6gJ0sK5yE1aU8iO3pQ7wR2tY
 ENV
 
+# One compiled-rules cache for the scan and the hook, inside $work: the
+# rules are compiled once (a few seconds; far longer under a sanitizer),
+# by the scan, and the hook's pushes find them ready.
+export LEAKGATE_CACHE_DIR="$work/cache"
+mkdir -p "$LEAKGATE_CACHE_DIR" && chmod 700 "$LEAKGATE_CACHE_DIR"
+
 echo "== leakgate demo: scanning a sample tree with the built-in rules"
 echo "== $leakgate scan $work/tree"
 status=0
