@@ -1439,7 +1439,27 @@ static void kvalue(struct buf *v, int k)
 		case K_TELEGRAM: bdigits(v, rr(9, 10)); bs(v, ":AA"); brand(v, 33, B64U); break;
 		case K_DISCORD: bs(v, "https://discord.com/api/webhooks/"); bdigits(v, rr(18, 19)); bc(v, '/'); brand(v, 68, B64U); break;
 		case K_SHOPIFY: bs(v, "shpat_"); brand(v, 32, HEX); break;
-		case K_PYPI: bs(v, "pypi-AgEIcHlwaS5vcmc"); brand(v, 150, B64U); break;
+		case K_PYPI: {
+			/*
+			 * A macaroon (version 2) as PyPI issues them: location pypi.org,
+			 * a 32-byte identifier, one caveat, a 32-byte signature; random
+			 * bytes would fail leakgate's pypi-macaroon validator.
+			 */
+			static const char cav[] = "{\"version\": 1, \"permissions\": \"user\"}";
+			unsigned char m[128];
+			size_t o = 0;
+			m[o++] = 2;
+			m[o++] = 1, m[o++] = 8, memcpy(m + o, "pypi.org", 8), o += 8;
+			m[o++] = 2, m[o++] = 32, randbytes(m + o, 32), o += 32;
+			m[o++] = 0;
+			m[o++] = 2, m[o++] = (unsigned char)(sizeof(cav) - 1), memcpy(m + o, cav, sizeof(cav) - 1), o += sizeof(cav) - 1;
+			m[o++] = 0;
+			m[o++] = 0;
+			m[o++] = 6, m[o++] = 32, randbytes(m + o, 32), o += 32;
+			bs(v, "pypi-");
+			bb64(v, m, o, B64U, 0);
+			break;
+		}
 		case K_MAILGUN: bs(v, "key-"); brand(v, 32, HEX); break;
 		case K_AGE: bs(v, "AGE-SECRET-KEY-1"); brand(v, 58, BECH32U); break;
 		default: die("kvalue: kind %d", k);
